@@ -1,0 +1,137 @@
+"""Ingestion: read files of many formats into normalised :class:`Document` objects with metadata.
+
+>>> from qualkit.ingest import read_corpus
+>>> result = read_corpus("corpora/demo")      # doctest: +SKIP
+>>> result.documents[0].metadata["kommune"]   # doctest: +SKIP
+'Bergen'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qualkit.errors import IngestError, KommuneError
+from qualkit.ingest.document import Document, Speaker
+from qualkit.ingest.metadata import SIDECAR, read_sidecar, split_front_matter
+from qualkit.ingest.readers import READERS
+from qualkit.ingest.text import normalise
+
+__all__ = ["Document", "Speaker", "CorpusResult", "Skipped", "read_document", "read_corpus", "SUPPORTED"]
+
+SUPPORTED = tuple(READERS)
+IGNORED_NAMES = {SIDECAR, "README.md", "gold.jsonl"}
+
+
+@dataclass
+class Skipped:
+    """A file that could not be ingested, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class CorpusResult:
+    documents: list[Document] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def read_document(
+    path: str | Path,
+    metadata: dict[str, Any] | None = None,
+    name: str | None = None,
+    require_kommune: bool = True,
+) -> Document:
+    """Read one file into a :class:`Document` (text normalised once; front matter moved to metadata).
+
+    ``metadata`` (e.g. from a sidecar ``metadata.csv``) fills fields the front matter does not set.
+    Raises :class:`IngestError` naming the file (and line) when the file cannot be used.
+    """
+    path = Path(path)
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        supported = ", ".join(SUPPORTED)
+        raise IngestError(path, f"unsupported file type {path.suffix or '(none)'}; qualkit reads {supported}")
+    if not path.exists():
+        raise IngestError(path, "file not found")
+    if path.stat().st_size == 0:
+        raise IngestError(path, "empty file")
+    decoded = reader(path)
+    text = normalise(decoded.text)
+    front, body = split_front_matter(text, path)
+    meta = {**(metadata or {}), **front}
+    if not body.strip():
+        raise IngestError(path, "no text (the file is empty apart from front matter)")
+    if require_kommune:
+        meta["kommune"] = _normalised_kommune(meta, path)
+    document = Document(
+        name=name or path.name,
+        text=body,
+        metadata=meta,
+        encoding=decoded.encoding,
+        source=str(path),
+        speakers=_speakers(meta),
+    )
+    return document
+
+
+def read_corpus(folder: str | Path, require_kommune: bool = True) -> CorpusResult:
+    """Read every supported file under ``folder`` (recursively), skipping and reporting unusable ones."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise IngestError(folder, "folder not found")
+    if folder.is_file():
+        return _read_files([folder], folder.parent, {}, require_kommune)
+    sidecar = read_sidecar(folder)
+    files = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.name not in IGNORED_NAMES and not p.name.startswith((".", "gold"))
+    )
+    return _read_files(files, folder, sidecar, require_kommune)
+
+
+def _read_files(files: list[Path], root: Path, sidecar: dict, require_kommune: bool) -> CorpusResult:
+    result = CorpusResult()
+    for path in files:
+        name = path.relative_to(root).as_posix()
+        if path.suffix.lower() not in READERS:
+            if path.suffix.lower() not in {".csv", ".jsonl", ".json", ".yaml", ".yml"}:
+                result.skipped.append(Skipped(str(path), f"unsupported file type {path.suffix or '(none)'}"))
+            continue
+        try:
+            meta = sidecar.get(name) or sidecar.get(path.name) or {}
+            result.documents.append(read_document(path, meta, name=name, require_kommune=require_kommune))
+        except (IngestError, KommuneError) as error:
+            result.skipped.append(Skipped(str(path), str(error).removeprefix(f"{path}: ")))
+        except OSError as error:
+            result.skipped.append(Skipped(str(path), f"cannot read: {error.strerror or error}"))
+    return result
+
+
+def _normalised_kommune(meta: dict[str, Any], path: Path) -> str:
+    value = str(meta.get("kommune", "") or "").strip()
+    if not value:
+        raise IngestError(path, "no kommune in the metadata (front matter 'kommune:' or metadata.csv)")
+    try:
+        from qualkit.kommune import kommune_register
+    except ImportError:  # register not installed: keep the value as written
+        return value
+    try:
+        kommune = kommune_register().normalise(value, fylke=meta.get("fylke"))
+    except KommuneError as error:
+        raise IngestError(path, str(error)) from None
+    return kommune.navn
+
+
+def _speakers(meta: dict[str, Any]) -> dict[str, Speaker]:
+    speakers: dict[str, Speaker] = {}
+    for entry in meta.get("deltakere") or []:
+        if isinstance(entry, dict) and entry.get("label"):
+            label = str(entry["label"])
+            role = str(entry.get("rolle", entry.get("role", "")) or "")
+            attributes = {k: v for k, v in entry.items() if k not in {"label", "rolle", "role"}}
+            speakers[label] = Speaker(label, role, attributes)
+    return speakers

@@ -1,0 +1,59 @@
+"""Document metadata: YAML front matter in the file, or a sidecar ``metadata.csv`` in the folder."""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from qualkit.errors import IngestError
+
+FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
+SIDECAR = "metadata.csv"
+
+
+def split_front_matter(text: str, path: object) -> tuple[dict[str, Any], str]:
+    """Return (metadata, body). The body is the text after the closing ``---`` line."""
+    match = FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    raw = match.group(1) or ""
+    try:
+        data = yaml.safe_load(raw) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 2 if mark else None  # +1 for 1-based, +1 for the opening ---
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise IngestError(path, f"front matter is not valid YAML: {problem}", line) from None
+    if not isinstance(data, dict):
+        raise IngestError(path, "front matter must be a mapping of fields (kommune: ..., kilde: ...)", 2)
+    return {str(k): _plain(v) for k, v in data.items()}, text[match.end() :]
+
+
+def read_sidecar(folder: Path) -> dict[str, dict[str, Any]]:
+    """Read ``metadata.csv`` (column ``document`` or ``fil``, then any columns) keyed by file name."""
+    path = folder / SIDECAR
+    if not path.exists():
+        return {}
+    rows: dict[str, dict[str, Any]] = {}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        key = next((k for k in ("document", "dokument", "fil", "file") if k in (reader.fieldnames or [])), None)
+        if key is None:
+            raise IngestError(path, "metadata.csv needs a column 'document' naming the file", 1)
+        for line, row in enumerate(reader, start=2):
+            name = (row.pop(key) or "").strip()
+            if not name:
+                raise IngestError(path, f"empty '{key}' value", line)
+            rows[name] = {k: v.strip() for k, v in row.items() if k and v is not None and v.strip() != ""}
+    return rows
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

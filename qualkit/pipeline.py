@@ -1,0 +1,109 @@
+"""The main job, end to end: ingest → segment → code → aggregate → write tables, heatmap and summary.
+
+>>> from qualkit.pipeline import run
+>>> result = run("corpora/demo", out="out/demo")      # doctest: +SKIP
+>>> result.table.head()                               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from qualkit.aggregate import theme_table_for_people, themes_by_kommune
+from qualkit.code import Coder, KeywordCoder, apply_coder
+from qualkit.codebook import Codebook, load_codebook
+from qualkit.export import write_atomic, write_csv, write_xlsx
+from qualkit.ingest import CorpusResult, read_corpus
+from qualkit.report import heatmap, summary_markdown
+from qualkit.segment import segment_documents
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class RunResult:
+    """What :func:`run` produced: the coded segment table, the tidy theme table, what was skipped and written."""
+
+    segments: pd.DataFrame
+    table: pd.DataFrame
+    codebook: Codebook
+    coder_name: str
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+
+def code_corpus(
+    folder: str | Path,
+    codebook: Codebook | str | Path | None = None,
+    unit: str = "turn",
+    coder: Coder | None = None,
+    nlp=None,
+    progress: Progress | None = None,
+) -> tuple[pd.DataFrame, CorpusResult, Coder]:
+    """Ingest, segment and code a folder; returns the coded segment table, the ingestion result and the coder."""
+    codebook = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
+    corpus = read_corpus(folder)
+    total = len(corpus.documents)
+    done = 0
+
+    def tick(document) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(f"segmenting {document.name}", done, total)
+
+    segments = segment_documents(corpus.documents, unit=unit, nlp=nlp, progress=tick)
+    coder = coder or KeywordCoder(codebook, nlp=nlp)
+    if progress:
+        progress(f"coding {len(segments)} segments with {coder.name}", total, total)
+    coded = apply_coder(segments, coder)
+    return coded, corpus, coder
+
+
+def run(
+    folder: str | Path,
+    codebook: Codebook | str | Path | None = None,
+    out: str | Path | None = None,
+    unit: str = "turn",
+    coder: Coder | None = None,
+    nlp=None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run the main job on a folder of documents; write the outputs to ``out`` when given.
+
+    Outputs: ``segments.csv`` (the segment table), ``themes_by_kommune.csv`` (tidy) and ``.xlsx`` (a sheet for
+    people and the tidy sheet), ``themes_by_kommune.png`` (heatmap) and ``summary.md`` (table and quotes).
+    """
+    codebook = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
+    coded, corpus, coder = code_corpus(folder, codebook, unit=unit, coder=coder, nlp=nlp, progress=progress)
+    skipped = [(s.path, s.reason) for s in corpus.skipped]
+    table = themes_by_kommune(coded, codebook.code_names, codebook.labels) if len(coded) else pd.DataFrame()
+    result = RunResult(coded, table, codebook, coder.name, skipped)
+    if out is not None and len(coded):
+        result.outputs = write_outputs(result, Path(out))
+    return result
+
+
+def write_outputs(result: RunResult, out: Path) -> dict[str, Path]:
+    """Write the main job's files to ``out``; each file is written atomically."""
+    out.mkdir(parents=True, exist_ok=True)
+    codebook = result.codebook
+    paths = {
+        "segments": write_csv(result.segments, out / "segments.csv"),
+        "themes_csv": write_csv(result.table, out / "themes_by_kommune.csv"),
+        "themes_xlsx": write_xlsx(
+            {"Tema per kommune": theme_table_for_people(result.table), "Tidy": result.table},
+            out / "themes_by_kommune.xlsx",
+        ),
+        "heatmap": heatmap(result.table, out / "themes_by_kommune.png"),
+    }
+    markdown = summary_markdown(
+        result.segments, result.table, codebook.code_names, codebook.labels,
+        title=f"Tema per kommune — {codebook.label}", coder_name=result.coder_name, skipped=result.skipped,
+    )
+    paths["summary"] = write_atomic(out / "summary.md", lambda p: p.write_text(markdown, encoding="utf-8"))
+    return paths

@@ -1,0 +1,282 @@
+"""Segmentation: cut documents into coding units that keep exact codepoint offsets into the document text.
+
+Units:
+- ``turn``: a speaker turn of a transcript (from one speaker label to the next); in documents without speaker
+  labels a turn is a paragraph.
+- ``paragraph``: a block of lines between blank lines; every bullet item is a unit of its own.
+- ``sentence``: sentences of each paragraph, from the Norwegian pipeline.
+- ``window``: ``window`` consecutive sentences of a paragraph (see :func:`segment_documents`).
+
+Headings are never units; they make up each unit's heading path. The label (``D1:``, ``**Moderator:**``,
+``[00:12:31] I:``) and bullet markers are left out of the unit, so that ``text[start:end]`` is the content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from qualkit.ingest import Document
+
+UNITS = ("turn", "paragraph", "sentence", "window")
+SEGMENT_COLUMNS = ["document", "kommune", "segment_id", "start", "end", "speaker", "text"]
+EXTRA_COLUMNS = ["unit", "index", "role", "heading", "kilde", "fylke", "dato"]
+TRANSCRIPT_SOURCES = {"fokusgruppe", "intervju", "samtale", "gruppeintervju", "transcript"}
+
+_TIMESTAMP = r"(?:\[\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\]|\(\d{1,2}:\d{2}(?::\d{2})?\)|\d{1,2}:\d{2}:\d{2})"
+_LABEL = re.compile(
+    rf"^[ \t]*(?:{_TIMESTAMP}[ \t]*(?:[-–][ \t]*)?)?"
+    r"(?:\*\*(?P<bold>[^*\n:]{1,40}?)(?::\*\*|\*\*:)"
+    r"|\[(?P<bracket>[^\]\n]{1,40})\]:"
+    r"|(?P<plain>[A-ZÆØÅ0-9][\wÆØÅæøå .'’/()\-]{0,39}?):)"
+    r"[ \t]+(?=\S)"
+)
+_TIMESTAMP_ONLY = re.compile(rf"^[ \t]*{_TIMESTAMP}[ \t]+(?=\S)")
+_HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
+_BULLET = re.compile(r"^[ \t]*(?:[-*•–]|\d{1,2}[.)])[ \t]+(?=\S)")
+
+
+@dataclass
+class Line:
+    start: int
+    end: int  # end of the line's content, without the newline
+    kind: str  # blank | heading | bullet | text
+    content_start: int  # offset where the content starts (after bullet marker or label)
+    label: str = ""
+    heading: str = ""
+    level: int = 0
+
+
+@dataclass
+class Block:
+    """A paragraph or bullet item: a run of lines that forms one paragraph unit."""
+
+    start: int
+    end: int
+    heading_path: tuple[str, ...]
+    label: str = ""  # a speaker label opens this block
+    speaker: str = ""  # the speaker the block belongs to (label carried over)
+    lines: list[Line] = field(default_factory=list)
+
+
+def segment_documents(
+    documents: Iterable[Document],
+    unit: str = "turn",
+    nlp=None,
+    window: int = 3,
+    progress=None,
+) -> pd.DataFrame:
+    """Segment documents into the segment table (one row per unit, offsets into ``document.text``).
+
+    ``nlp`` is only needed for sentence and window units (default: :func:`qualkit.nlp.load`).
+    ``progress`` is an optional callable called once per document (for progress bars).
+    """
+    if unit not in UNITS:
+        raise ValueError(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
+    frames = []
+    for document in documents:
+        spans = document_units(document, unit=unit, nlp=nlp, window=window)
+        frames.append(_rows(document, unit, spans))
+        if progress is not None:
+            progress(document)
+    if not frames:
+        return pd.DataFrame(columns=SEGMENT_COLUMNS + EXTRA_COLUMNS)
+    table = pd.concat(frames, ignore_index=True)
+    return table[SEGMENT_COLUMNS + EXTRA_COLUMNS]
+
+
+def document_units(document: Document, unit: str = "turn", nlp=None, window: int = 3) -> list[dict]:
+    """The units of one document as dicts with ``start``, ``end``, ``speaker``, ``heading``."""
+    blocks = parse_blocks(document)
+    if unit == "paragraph":
+        return [_unit(b.start, b.end, b.speaker, b.heading_path) for b in blocks]
+    if unit == "turn":
+        return _turns(blocks, document.text)
+    if nlp is None:
+        from qualkit.nlp import load
+
+        nlp = load()
+    sentences = _sentences(blocks, document.text, nlp)
+    if unit == "sentence":
+        return sentences
+    return _windows(sentences, window)
+
+
+def parse_blocks(document: Document) -> list[Block]:
+    """Split the text into paragraph blocks (bullet items separate), tracking headings and speakers."""
+    text = document.text
+    transcript = is_transcript(document)
+    lines = list(_classify_lines(text, transcript, set(document.speakers)))
+    blocks: list[Block] = []
+    headings: list[tuple[int, str]] = []
+    speaker = ""
+    current: Block | None = None
+    for line in lines:
+        if line.kind == "blank":
+            current = None
+            continue
+        if line.kind == "heading":
+            current = None
+            headings = [h for h in headings if h[0] < line.level] + [(line.level, line.heading)]
+            continue
+        path = tuple(h for _, h in headings)
+        starts_new = current is None or line.kind == "bullet" or bool(line.label)
+        if starts_new:
+            if line.label:
+                speaker = line.label
+            current = Block(line.content_start, line.end, path, label=line.label, speaker=speaker)
+            current.lines.append(line)
+            blocks.append(current)
+        else:
+            current.end = line.end
+            current.lines.append(line)
+    for block in blocks:
+        block.end = _rstrip(text, block.start, block.end)
+    return [b for b in blocks if b.end > b.start]
+
+
+def is_transcript(document: Document) -> bool:
+    """A document is read as a transcript when metadata says so or when speaker labels recur."""
+    kilde = document.kilde.strip().lower()
+    if kilde in TRANSCRIPT_SOURCES or document.speakers:
+        return True
+    if kilde:
+        return False
+    labels = Counter(m.group("bold") or m.group("bracket") or m.group("plain")
+                     for m in (_LABEL.match(line) for line in document.text.split("\n")) if m)
+    recurring = [label for label, n in labels.items() if n >= 2 and _plausible_label(label)]
+    return len(recurring) >= 2 and sum(labels[label] for label in recurring) >= 4
+
+
+def _classify_lines(text: str, transcript: bool, known_labels: set[str]) -> Iterable[Line]:
+    position = 0
+    for raw in text.split("\n"):
+        start, end = position, position + len(raw)
+        position = end + 1
+        if not raw.strip():
+            yield Line(start, end, "blank", start)
+            continue
+        heading = _HEADING.match(raw)
+        if heading:
+            yield Line(start, end, "heading", start, heading=_strip_markup(heading.group(2)),
+                       level=len(heading.group(1)))
+            continue
+        if transcript:
+            label = _LABEL.match(raw)
+            if label:
+                name = (label.group("bold") or label.group("bracket") or label.group("plain")).strip()
+                if name in known_labels or _plausible_label(name):
+                    yield Line(start, end, "text", start + label.end(), label=name)
+                    continue
+            stamp = _TIMESTAMP_ONLY.match(raw)
+            if stamp:
+                yield Line(start, end, "text", start + stamp.end(), label="")
+                continue
+        bullet = _BULLET.match(raw)
+        if bullet:
+            yield Line(start, end, "bullet", start + bullet.end())
+            continue
+        yield Line(start, end, "text", start + len(raw) - len(raw.lstrip()))
+
+
+def _plausible_label(name: str) -> bool:
+    """Speaker labels are short names or roles, not the start of a sentence ("Det vi sa var:")."""
+    words = name.split()
+    return 0 < len(words) <= 4 and not name.endswith((" og", " i", " på"))
+
+
+def _strip_markup(text: str) -> str:
+    return text.replace("**", "").replace("__", "").strip()
+
+
+def _rstrip(text: str, start: int, end: int) -> int:
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def _unit(start: int, end: int, speaker: str, heading: Sequence[str]) -> dict:
+    return {"start": start, "end": end, "speaker": speaker, "heading": " > ".join(heading)}
+
+
+def _turns(blocks: list[Block], text: str) -> list[dict]:
+    """Merge consecutive paragraphs of one speaker into a turn; without labels a turn is a paragraph."""
+    units: list[dict] = []
+    current: dict | None = None
+    for block in blocks:
+        continues_turn = current is not None and not block.label and block.speaker and block.speaker == current[
+            "speaker"] and block.heading_path == current["_path"]
+        if continues_turn:
+            current["end"] = block.end
+            continue
+        current = {**_unit(block.start, block.end, block.speaker, block.heading_path), "_path": block.heading_path}
+        units.append(current)
+    for unit in units:
+        unit.pop("_path")
+    return units
+
+
+def _sentences(blocks: list[Block], text: str, nlp) -> list[dict]:
+    units = []
+    texts = [text[b.start : b.end] for b in blocks]
+    disabled = [name for name in nlp.pipe_names if name not in {"senter", "parser", "sentencizer"}]
+    with nlp.select_pipes(disable=disabled):
+        for block, doc in zip(blocks, nlp.pipe(texts, batch_size=64), strict=True):
+            for sent in doc.sents:
+                start = block.start + sent.start_char
+                end = _rstrip(text, start, block.start + sent.end_char)
+                if end > start:
+                    units.append(_unit(start, end, block.speaker, block.heading_path))
+    return units
+
+
+def _windows(sentences: list[dict], size: int) -> list[dict]:
+    if size < 1:
+        raise ValueError("window size must be at least 1 sentence")
+    units = []
+    for i in range(0, len(sentences), size):
+        group = sentences[i : i + size]
+        first, last = group[0], group[-1]
+        units.append({**first, "end": last["end"]})
+    return units
+
+
+def _rows(document: Document, unit: str, spans: list[dict]) -> pd.DataFrame:
+    occurrences: Counter[str] = Counter()
+    rows = []
+    for index, span in enumerate(spans):
+        text = document.text[span["start"] : span["end"]]
+        occurrences[text] += 1
+        speaker = span["speaker"]
+        role = document.speakers[speaker].role if speaker in document.speakers else ""
+        rows.append(
+            {
+                "document": document.name,
+                "kommune": document.kommune,
+                "segment_id": segment_id(document.name, unit, text, occurrences[text]),
+                "start": span["start"],
+                "end": span["end"],
+                "speaker": speaker,
+                "text": text,
+                "unit": unit,
+                "index": index,
+                "role": role,
+                "heading": span["heading"],
+                "kilde": document.kilde,
+                "fylke": str(document.metadata.get("fylke", "") or ""),
+                "dato": str(document.metadata.get("dato", "") or ""),
+            }
+        )
+    return pd.DataFrame(rows, columns=SEGMENT_COLUMNS + EXTRA_COLUMNS)
+
+
+def segment_id(document: str, unit: str, text: str, occurrence: int = 1) -> str:
+    """A stable id: the same file ingested again gives the same ids; edits elsewhere in it do not shift them."""
+    digest = hashlib.sha1(f"{document}\x1f{unit}\x1f{occurrence}\x1f{text}".encode()).hexdigest()[:10]
+    stem = document.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return f"{stem}-{unit[0]}{digest}"
