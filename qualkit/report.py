@@ -21,7 +21,7 @@ def heatmap(table: pd.DataFrame, path: str | Path, value: str = "share", title: 
     wide = pivot_themes(table, value, use_labels=True)
     counts = pivot_themes(table, "segments", use_labels=True)
     data = wide.T  # themes as rows, kommuner as columns
-    fig, ax = plt.subplots(figsize=(1.2 + 1.15 * data.shape[1], 1.2 + 0.6 * data.shape[0]))
+    fig, ax = plt.subplots(figsize=(max(6.0, 3.5 + 1.15 * data.shape[1]), 1.2 + 0.6 * data.shape[0]))
     image = ax.imshow(data.to_numpy(dtype=float), cmap="Blues", aspect="auto", vmin=0)
     ax.set_xticks(range(data.shape[1]), data.columns, rotation=35, ha="right")
     ax.set_yticks(range(data.shape[0]), data.index)

@@ -19,7 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(nlp_cmd.app, name="nlp")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 class Unit(str, Enum):

@@ -46,7 +46,7 @@ def read_docx(path: Path) -> DecodedText:
 def read_odt(path: Path) -> DecodedText:
     from odf import teletype
     from odf.opendocument import load
-    from odf.text import H, List, P
+    from odf.text import P
 
     _require_zip(path, "OpenDocument (.odt)")
     try:
@@ -55,12 +55,12 @@ def read_odt(path: Path) -> DecodedText:
         raise IngestError(path, f"not a readable OpenDocument text: {error}") from None
     blocks = []
     for element in document.text.childNodes:
-        if element.qname == H().qname:
+        if element.tagName == "text:h":
             level = int(element.getAttribute("outlinelevel") or 1)
             blocks.append("#" * level + " " + teletype.extractText(element))
-        elif element.qname == P().qname:
+        elif element.tagName == "text:p":
             blocks.append(teletype.extractText(element))
-        elif element.qname == List().qname:
+        elif element.tagName == "text:list":
             for item in element.getElementsByType(P):
                 blocks.append("- " + teletype.extractText(item))
     return DecodedText("\n\n".join(b for b in blocks if b.strip()), "odt")

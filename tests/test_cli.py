@@ -1,0 +1,68 @@
+"""The CLI end to end: `qualkit run` and `qualkit code` on a small corpus, and their failure modes."""
+
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from conftest import DEFAULT_CODEBOOK
+from qualkit.cli import app
+from qualkit.ingest import read_corpus
+
+runner = CliRunner()
+
+
+def test_run_writes_every_output(transcript_folder: Path, tmp_path: Path):
+    (transcript_folder / "tom.txt").write_bytes(b"")
+    out = tmp_path / "ut"
+    result = runner.invoke(app, ["run", str(transcript_folder), "--codebook", str(DEFAULT_CODEBOOK), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "skipped" in result.output and "tom.txt" in result.output and "empty file" in result.output
+    for name in ["segments.csv", "themes_by_kommune.csv", "themes_by_kommune.xlsx", "themes_by_kommune.png",
+                 "summary.md"]:
+        assert (out / name).stat().st_size > 0, name
+    segments = pd.read_csv(out / "segments.csv", keep_default_na=False)
+    text = read_corpus(transcript_folder).documents[0].text
+    for row in segments.itertuples():
+        assert text[row.start : row.end] == row.text
+    assert segments["speaker"].tolist() == ["Moderator", "D1", "D2", "Moderator", "D1"]
+    assert segments.loc[2, "bolig"] == 1 and segments.loc[4, "okonomi"] == 1
+    themes = pd.read_csv(out / "themes_by_kommune.csv")
+    assert themes.set_index("code").loc["bolig", "segments"] == segments["bolig"].sum()
+    workbook = load_workbook(out / "themes_by_kommune.xlsx")
+    assert workbook.sheetnames == ["Tema per kommune", "Tidy"]
+    assert workbook["Tema per kommune"].freeze_panes == "B2"
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "| Sola |" in summary and "### Bolig og botilbud" in summary and "tom.txt" in summary
+
+
+def test_code_writes_the_segment_table_for_each_unit(transcript_folder: Path, tmp_path: Path):
+    for unit in ["turn", "paragraph", "sentence"]:
+        out = tmp_path / f"{unit}.csv"
+        result = runner.invoke(app, ["code", str(transcript_folder), "--unit", unit, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        table = pd.read_csv(out, keep_default_na=False)
+        assert list(table.columns[:7]) == ["document", "kommune", "segment_id", "start", "end", "speaker", "text"]
+        for code in ["bolig", "tjenester", "organisering", "okonomi", "brukermedvirkning"]:
+            assert set(table[code]) <= {0, 1}
+            assert table[f"{code}_score"].between(0, 1).all()
+    lengths = {unit: len(pd.read_csv(tmp_path / f"{unit}.csv")) for unit in ["turn", "paragraph", "sentence"]}
+    assert lengths["turn"] < lengths["paragraph"] < lengths["sentence"]
+
+
+def test_exit_status_is_non_zero_only_when_nothing_could_be_processed(tmp_path: Path):
+    folder = tmp_path / "tomt"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Tekst uten kommune.", encoding="utf-8")
+    result = runner.invoke(app, ["run", str(folder), "--out", str(tmp_path / "ut")])
+    assert result.exit_code == 1
+    assert "no kommune" in result.output and "no document could be processed" in result.output
+
+
+def test_bad_codebook_is_reported_with_file_and_line(transcript_folder: Path, tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nlabel: X\ncodes:\n  - name: bolig\n", encoding="utf-8")
+    result = runner.invoke(app, ["run", str(transcript_folder), "--codebook", str(bad), "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "bad.yaml, line 4, field codes[0].label: Field required" in result.output

@@ -1,0 +1,70 @@
+"""The keyword coder: lemmas and compound parts count, keyword traps and mere mentions do not."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qualkit.code import KeywordCoder, apply_coder
+
+
+@pytest.fixture(scope="module")
+def coder(codebook):
+    return KeywordCoder(codebook)
+
+
+def codes_of(coder, text: str) -> set[str]:
+    row = coder.predict([text])[0]
+    return {name for name, flag in zip(coder.code_names, row, strict=True) if flag}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Vi har altfor få kommunale utleieboliger.", {"bolig"}),
+        ("Boligene ligger langt fra sentrum.", {"bolig"}),
+        ("Kommunen har ikke midler til dette.", {"okonomi"}),
+        ("Han fikk startlån og bostøtte.", {"okonomi"}),
+        ("Miljøterapeuten gir tett oppfølging.", {"tjenester"}),
+        ("Ansvarsfordelingen mellom etatene er uklar.", {"organisering"}),
+        ("Vi har et brukerråd som gir innspill.", {"brukermedvirkning"}),
+    ],
+)
+def test_keywords_match_lemmas_forms_and_compounds(coder, text, expected):
+    assert codes_of(coder, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("Det var imidlertid ikke mulig å møtes i mars.", "okonomi"),
+        ("Dette er en midlertidig ordning fram til sommeren.", "okonomi"),
+        ("Dette gjelder alle som deltar.", "okonomi"),
+        ("Rusmisbrukere er ofte sårbare.", "brukermedvirkning"),
+        ("Hun bor der borte, bortsett fra i helgene.", "bolig"),
+    ],
+)
+def test_keyword_traps_do_not_count(coder, text, absent):
+    assert absent not in codes_of(coder, text)
+
+
+def test_husbanken_is_not_a_dwelling(coder):
+    found = codes_of(coder, "Husbanken arrangerte et kurs for saksbehandlerne.")
+    assert "bolig" not in found and "organisering" in found
+
+
+def test_scores_grow_with_evidence_and_code_columns_follow_the_contract(coder, codebook):
+    segments = pd.DataFrame({"text": ["Ingenting her.", "Bolig.", "Bolig, leilighet og hybel."]}, index=[10, 11, 12])
+    coded = apply_coder(segments, coder)
+    names = codebook.code_names
+    assert list(coded.columns) == ["text", *names, *[f"{n}_score" for n in names]]
+    assert coded["bolig"].tolist() == [0, 1, 1]
+    scores = coded["bolig_score"].to_numpy()
+    assert scores[0] == 0 and 0.5 <= scores[1] < scores[2] <= 1
+    assert coded.index.tolist() == [10, 11, 12]
+    assert np.all((coded[[f"{n}_score" for n in names]] >= 0) & (coded[[f"{n}_score" for n in names]] <= 1))
+
+
+def test_evidence_explains_a_coding(coder):
+    evidence = coder.evidence(["Husleien er for høy, og kommunen mangler budsjett."])[0]
+    okonomi = evidence[coder.code_names.index("okonomi")]
+    assert any(word.startswith("husleie") for word in okonomi) and "budsjett" in okonomi

@@ -1,0 +1,153 @@
+"""Ingestion: every demo file, encodings, formats, metadata, and clear errors for bad input."""
+
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from conftest import DEMO, TRANSCRIPT
+from qualkit.errors import IngestError
+from qualkit.ingest import read_corpus, read_document
+
+DEMO_FILES = sorted(p for p in DEMO.glob("*.md") if p.name != "README.md")
+
+
+@pytest.mark.parametrize("path", DEMO_FILES, ids=lambda p: p.name)
+def test_every_demo_file_ingests_with_complete_metadata(path: Path):
+    document = read_document(path)
+    meta = document.metadata
+    assert meta["syntetisk"] is True
+    assert meta["kilde"] in {"fokusgruppe", "intervju", "workshop"}
+    assert document.kommune and meta["fylke"] and meta["dato"]
+    assert 1500 <= document.n_words <= 4000, f"{path.name} has {document.n_words} words"
+    assert "\r" not in document.text and unicodedata.is_normalized("NFC", document.text)
+    assert not document.text.startswith("---")
+
+
+def test_demo_corpus_spans_municipalities_sources_and_nynorsk(demo_corpus):
+    documents = demo_corpus.documents
+    assert not demo_corpus.skipped
+    assert len(documents) >= 10
+    assert len({d.kommune for d in documents}) >= 6
+    assert {d.kilde for d in documents} == {"fokusgruppe", "intervju", "workshop"}
+    assert sum(d.metadata.get("målform") == "nynorsk" for d in documents) >= 2
+
+
+def test_front_matter_and_speaker_table(tmp_path: Path):
+    path = tmp_path / "a.md"
+    path.write_text(TRANSCRIPT, encoding="utf-8")
+    document = read_document(path)
+    assert document.kommune == "Sola"
+    assert document.metadata["dato"] == "2025-02-03"
+    assert document.speakers["D2"].role == "boligkonsulent"
+    assert document.text.startswith("# Innledning")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom", "expected"),
+    [("utf-8", b"", "utf-8"), ("utf-8", b"\xef\xbb\xbf", "utf-8-sig"), ("utf-16", b"", "utf-16"),
+     ("cp1252", b"", "cp1252")],
+)
+def test_encodings_are_detected_and_text_normalised(tmp_path: Path, encoding, bom, expected):
+    text = "kommune: Bergen\r\nVi trenger flere små boliger på Årstad – og økonomisk støtte.\r\n"
+    body = "---\r\nkommune: Bergen\r\n---\r\n" + text
+    path = tmp_path / "enc.txt"
+    path.write_bytes(bom + body.encode(encoding))
+    document = read_document(path)
+    assert document.encoding == expected
+    assert document.text == text.replace("\r\n", "\n")
+
+
+def test_decomposed_characters_become_nfc(tmp_path: Path):
+    path = tmp_path / "nfd.txt"
+    path.write_text("---\nkommune: Askøy\n---\n" + unicodedata.normalize("NFD", "Økonomi på Askøy"), encoding="utf-8")
+    assert read_document(path).text == "Økonomi på Askøy"
+
+
+def _expect_error(path: Path, pattern: str):
+    with pytest.raises(IngestError, match=pattern) as error:
+        read_document(path)
+    assert str(path) in str(error.value)
+    return error.value
+
+
+def test_bad_input_gives_clear_errors(tmp_path: Path):
+    empty = tmp_path / "tom.txt"
+    empty.write_bytes(b"")
+    _expect_error(empty, "empty file")
+    binary = tmp_path / "bilde.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")
+    _expect_error(binary, "binary file")
+    fake_docx = tmp_path / "rapport.docx"
+    fake_docx.write_text("dette er ikke en zip", encoding="utf-8")
+    _expect_error(fake_docx, "not a zip package")
+    no_kommune = tmp_path / "uten.md"
+    no_kommune.write_text("---\nkilde: intervju\n---\nTekst.\n", encoding="utf-8")
+    _expect_error(no_kommune, "no kommune")
+    unsupported = tmp_path / "data.pdf"
+    unsupported.write_bytes(b"%PDF-1.4")
+    _expect_error(unsupported, "unsupported file type .pdf")
+
+
+def test_front_matter_yaml_error_names_the_line(tmp_path: Path):
+    path = tmp_path / "feil.md"
+    path.write_text("---\nkommune: Bergen\nkilde: [fokusgruppe\ndato: 2025\n---\nTekst.\n", encoding="utf-8")
+    error = _expect_error(path, "front matter is not valid YAML")
+    assert error.line is not None and 3 <= error.line <= 5
+
+
+def test_batch_goes_on_and_reports_what_it_skipped(tmp_path: Path):
+    (tmp_path / "god.md").write_text(TRANSCRIPT, encoding="utf-8")
+    (tmp_path / "tom.txt").write_bytes(b"")
+    (tmp_path / "uten.md").write_text("Bare tekst uten metadata.\n", encoding="utf-8")
+    result = read_corpus(tmp_path)
+    assert [d.name for d in result.documents] == ["god.md"]
+    reasons = {Path(s.path).name: s.reason for s in result.skipped}
+    assert reasons == {"tom.txt": "empty file", "uten.md": reasons["uten.md"]}
+    assert "no kommune" in reasons["uten.md"]
+
+
+def test_sidecar_metadata_csv(tmp_path: Path):
+    (tmp_path / "intervju1.txt").write_text("I: Hvordan bor du?\n\nR: Jeg bor i en liten leilighet.\n", "utf-8")
+    (tmp_path / "metadata.csv").write_text("document,kommune,kilde,deltakere\nintervju1.txt,Alta,intervju,2\n", "utf-8")
+    result = read_corpus(tmp_path)
+    assert not result.skipped
+    assert result.documents[0].kommune == "Alta"
+    assert result.documents[0].metadata["deltakere"] == "2"
+
+
+def test_docx_and_odt_made_here(tmp_path: Path):
+    import docx
+    from odf.opendocument import OpenDocumentText
+    from odf.text import H, P
+
+    word = docx.Document()
+    word.add_heading("Bolig", level=1)
+    word.add_paragraph("Moderator: Hvordan er boligsituasjonen?")
+    word.add_paragraph("D1: Det er for få leiligheter i Haugesund.")
+    word.save(tmp_path / "fg.docx")
+    odt = OpenDocumentText()
+    odt.text.addElement(H(outlinelevel=1, text="Økonomi"))
+    odt.text.addElement(P(text="Kommunen har ikke midler."))
+    odt.save(str(tmp_path / "notat.odt"))
+    (tmp_path / "metadata.csv").write_text("document,kommune\nfg.docx,Haugesund\nnotat.odt,Sola\n", "utf-8")
+    documents = {d.name: d for d in read_corpus(tmp_path).documents}
+    assert documents["fg.docx"].text == (
+        "# Bolig\n\nModerator: Hvordan er boligsituasjonen?\n\nD1: Det er for få leiligheter i Haugesund."
+    )
+    assert documents["notat.odt"].text == "# Økonomi\n\nKommunen har ikke midler."
+
+
+def test_vtt_and_srt_become_labelled_cues(tmp_path: Path):
+    (tmp_path / "opptak.vtt").write_text(
+        "WEBVTT\n\n1\n00:00:01.000 --> 00:00:04.000\n<v Moderator>Velkommen til samtalen.</v>\n\n"
+        "00:00:05.500 --> 00:00:09.000\n<v Kari Nordmann>Jeg har bodd på hospits i et år.\n", "utf-8")
+    (tmp_path / "opptak.srt").write_text(
+        "1\n00:00:01,000 --> 00:00:03,000\nD1: Vi mangler boliger.\n\n2\n00:01:02,000 --> 00:01:04,000\n"
+        "Det er sant.\n", "utf-8")
+    (tmp_path / "metadata.csv").write_text("document,kommune\nopptak.vtt,Kinn\nopptak.srt,Kinn\n", "utf-8")
+    documents = {d.name: d for d in read_corpus(tmp_path).documents}
+    assert documents["opptak.vtt"].text == (
+        "[00:00:01] Moderator: Velkommen til samtalen.\n\n[00:00:05] Kari Nordmann: Jeg har bodd på hospits i et år."
+    )
+    assert documents["opptak.srt"].text == "[00:00:01] D1: Vi mangler boliger.\n\n[00:01:02] Det er sant."

@@ -1,0 +1,98 @@
+"""Segmentation: the segment-table contract, speaker styles, headings, bullets, stable ids, gold alignment."""
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import DEMO
+from qualkit.ingest import Document, Speaker
+from qualkit.segment import SEGMENT_COLUMNS, segment_documents
+
+
+def _doc(text: str, kilde: str = "fokusgruppe", speakers=None) -> Document:
+    speakers = {label: Speaker(label, role) for label, role in (speakers or {}).items()}
+    return Document("doc.md", text, {"kommune": "Bergen", "kilde": kilde}, speakers=speakers)
+
+
+@pytest.mark.parametrize("unit", ["turn", "paragraph", "sentence"])
+def test_segment_table_contract_on_demo_corpus(demo_corpus, unit):
+    table = segment_documents(demo_corpus.documents, unit=unit)
+    assert list(table.columns[: len(SEGMENT_COLUMNS)]) == SEGMENT_COLUMNS
+    texts = {d.name: d.text for d in demo_corpus.documents}
+    for row in table.itertuples():
+        assert texts[row.document][row.start : row.end] == row.text
+        assert row.text == row.text.strip() and row.text
+    assert table["segment_id"].is_unique
+    assert table["kommune"].ne("").all()
+
+
+def test_units_nest_turn_paragraph_sentence(demo_corpus):
+    turns = segment_documents(demo_corpus.documents, unit="turn")
+    paragraphs = segment_documents(demo_corpus.documents, unit="paragraph")
+    sentences = segment_documents(demo_corpus.documents, unit="sentence")
+    assert len(turns) <= len(paragraphs) < len(sentences)
+    assert turns["speaker"].ne("").mean() > 0.4  # the transcripts have speakers
+
+
+def test_speaker_label_styles():
+    text = (
+        "Moderator: Velkommen.\n\nI: Hvor bor du?\n\nD1: På hospits.\n\nDeltaker 3: Jeg også.\n\n"
+        "[NAV]: Vi hjelper.\n\n**Kari:** Jeg er erfaringskonsulent.\n\n[00:12:31] Intervjuer: Og så?\n\n"
+        "00:12:40 D1: Det ble bedre.\n"
+    )
+    table = segment_documents([_doc(text)], unit="turn")
+    assert table["speaker"].tolist() == ["Moderator", "I", "D1", "Deltaker 3", "NAV", "Kari", "Intervjuer", "D1"]
+    assert table["text"].tolist() == [
+        "Velkommen.", "Hvor bor du?", "På hospits.", "Jeg også.", "Vi hjelper.", "Jeg er erfaringskonsulent.",
+        "Og så?", "Det ble bedre.",
+    ]
+
+
+def test_turn_spans_paragraphs_until_the_next_label_and_roles_come_from_metadata():
+    text = "D1: Første avsnitt.\nFortsatt første.\n\nAndre avsnitt.\n\nD2: Svar.\n"
+    document = _doc(text, speakers={"D1": "NAV-veileder", "D2": "boligkonsulent"})
+    turns = segment_documents([document], unit="turn")
+    assert turns["text"].tolist() == ["Første avsnitt.\nFortsatt første.\n\nAndre avsnitt.", "Svar."]
+    assert turns["role"].tolist() == ["NAV-veileder", "boligkonsulent"]
+    paragraphs = segment_documents([document], unit="paragraph")
+    assert paragraphs["speaker"].tolist() == ["D1", "D1", "D2"]
+
+
+def test_workshop_notes_headings_and_bullets():
+    text = "# Dag 1\n\n## Bolig\n\nInnledning om boliger.\n\n- Første punkt\n- Andre punkt\n  fortsetter\n\nMerk: tekst.\n"
+    table = segment_documents([_doc(text, kilde="workshop")], unit="turn")
+    assert table["text"].tolist() == ["Innledning om boliger.", "Første punkt", "Andre punkt\n  fortsetter",
+                                      "Merk: tekst."]
+    assert table["heading"].unique().tolist() == ["Dag 1 > Bolig"]
+    assert table["speaker"].eq("").all()
+
+
+def test_segment_ids_are_stable_and_survive_edits_elsewhere():
+    first = segment_documents([_doc("D1: En.\n\nD2: To.\n")], unit="turn")
+    again = segment_documents([_doc("D1: En.\n\nD2: To.\n")], unit="turn")
+    edited = segment_documents([_doc("D0: Ny innledning.\n\nD1: En.\n\nD2: To.\n")], unit="turn")
+    assert first["segment_id"].tolist() == again["segment_id"].tolist()
+    assert set(first["segment_id"]) <= set(edited["segment_id"])
+
+
+def test_demo_gold_covers_every_turn_of_the_demo_corpus(demo_corpus):
+    gold = [json.loads(line) for line in (DEMO / "gold.jsonl").read_text(encoding="utf-8").splitlines()]
+    table = segment_documents(demo_corpus.documents, unit="turn")
+    assert len(gold) == len(table)
+    for row, unit in zip(table.itertuples(), gold, strict=True):
+        assert (row.document, row.text, row.speaker) == (unit["document"], unit["text"], unit["speaker"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(list("ab æø:-*#[]1D\n\t.\r") + ["D1: ", "\n\n", "- ", "**M:** ", "# "]), max_size=80)
+       .map("".join))
+def test_offsets_slice_the_text_back_for_arbitrary_input(text):
+    for kilde in ("fokusgruppe", "workshop"):
+        document = _doc(text, kilde=kilde)
+        for unit in ("turn", "paragraph"):
+            table = segment_documents([document], unit=unit)
+            for row in table.itertuples():
+                assert document.text[row.start : row.end] == row.text
+                assert row.text.strip()
