@@ -5,15 +5,64 @@ Tables are tidy first (one row per theme and kommune) and pivoted for people sec
 >>> table = themes_by_kommune(coded, codes=["bolig", "okonomi"])   # doctest: +SKIP
 >>> table.columns.tolist()                                          # doctest: +SKIP
 ['kommune', 'code', 'label', 'segments', 'share', 'documents', 'speakers', 'kommune_segments']
+
+"Said in" groups on the document's kommune (``by="kommune"``), "said about" on ``attributed_kommune``
+(``by="attributed_kommune"`` or ``by="about"``), and ``by="fylke"`` gives the county level. Filters
+(:func:`filter_segments`) select sources (kilde), speaker roles and a date range; :func:`coded_tables` turns
+codings of several coders (human, model) into one coded table per coder, with a majority ``consensus``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
 TIDY_COLUMNS = ["kommune", "code", "label", "segments", "share", "documents", "speakers", "kommune_segments"]
+BY_ALIASES = {"in": "kommune", "said_in": "kommune", "about": "attributed_kommune", "said_about": "attributed_kommune"}
+BY_LABELS = {"kommune": "sagt i kommunen", "attributed_kommune": "sagt om kommunen", "fylke": "fylke"}
+
+
+def resolve_by(by: str) -> str:
+    """The grouping column for ``by`` (accepts ``in``/``about`` and ``said_in``/``said_about``)."""
+    return BY_ALIASES.get(by, by)
+
+
+def _as_list(value: str | Iterable[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [value] if isinstance(value, str) else list(value)
+
+
+def filter_segments(
+    segments: pd.DataFrame,
+    kilde: str | Iterable[str] | None = None,
+    role: str | Iterable[str] | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    kommune: str | Iterable[str] | None = None,
+    exclude_roles: Iterable[str] = (),
+) -> pd.DataFrame:
+    """Segments from the given sources (``kilde``), speaker roles, kommuner and date range (inclusive,
+    ISO dates compared on ``dato``); ``exclude_roles`` drops e.g. ``["moderator", "intervjuer"]``.
+    Matching of kilde and roles ignores case."""
+    keep = pd.Series(True, index=segments.index)
+    for column, wanted in (("kilde", _as_list(kilde)), ("role", _as_list(role)), ("kommune", _as_list(kommune))):
+        if wanted is not None:
+            if column not in segments:
+                raise KeyError(f"the segment table lacks the column {column}")
+            values = segments[column].fillna("").astype(str)
+            keep &= values.str.lower().isin([w.lower() for w in wanted]) if column != "kommune" else values.isin(wanted)
+    excluded = [r.lower() for r in exclude_roles]
+    if excluded:
+        keep &= ~segments["role"].fillna("").astype(str).str.lower().isin(excluded)
+    if date_from is not None or date_to is not None:
+        dates = pd.to_datetime(segments["dato"], errors="coerce")
+        if date_from is not None:
+            keep &= dates >= pd.Timestamp(date_from)
+        if date_to is not None:
+            keep &= dates <= pd.Timestamp(date_to)
+    return segments[keep]
 
 
 def themes_by_kommune(
@@ -21,23 +70,30 @@ def themes_by_kommune(
     codes: Sequence[str],
     labels: Mapping[str, str] | None = None,
     by: str = "kommune",
+    **filters,
 ) -> pd.DataFrame:
     """Count segments per theme and kommune.
 
     ``segments`` is a coded segment table (0/1 column per code). ``by`` is the column to group on:
-    ``kommune`` (said in: the document's kommune) or ``attributed_kommune`` (said about), or ``fylke``.
+    ``kommune`` (said in: the document's kommune) or ``attributed_kommune`` (said about; alias ``about``), or
+    ``fylke``. Segments without a value in ``by`` are left out. ``filters`` go to :func:`filter_segments`.
     Returns one row per (kommune, code): ``segments`` coded with the theme, ``share`` of the kommune's
     segments, the number of distinct ``documents`` and ``speakers`` raising it, and ``kommune_segments``.
+    The first column is called ``kommune`` whatever ``by`` is; ``table.attrs["by"]`` says what it holds.
     """
+    by = resolve_by(by)
     missing = [c for c in [by, *codes] if c not in segments.columns]
     if missing:
         raise KeyError(f"the segment table lacks the column(s) {', '.join(missing)}")
+    if filters:
+        segments = filter_segments(segments, **filters)
     labels = labels or {}
+    keyed = segments[segments[by].notna() & (segments[by].astype(str) != "")]
     rows = []
-    for kommune, group in segments.groupby(by, sort=True):
+    for kommune, group in keyed.groupby(by, sort=True):
         total = len(group)
         for code in codes:
-            coded = group[group[code].astype(int) == 1]
+            coded = group[group[code].fillna(0).astype(int) == 1]
             speakers = coded.loc[coded["speaker"].fillna("") != "", ["document", "speaker"]].drop_duplicates()
             rows.append(
                 {
@@ -51,7 +107,9 @@ def themes_by_kommune(
                     "kommune_segments": total,
                 }
             )
-    return pd.DataFrame(rows, columns=TIDY_COLUMNS)
+    table = pd.DataFrame(rows, columns=TIDY_COLUMNS)
+    table.attrs.update({"by": by, "filters": dict(filters)})
+    return table
 
 
 def pivot_themes(table: pd.DataFrame, value: str = "segments", use_labels: bool = False) -> pd.DataFrame:
@@ -72,4 +130,83 @@ def theme_table_for_people(table: pd.DataFrame) -> pd.DataFrame:
     for column in counts.columns:
         wide[f"{column} (antall)"] = counts[column]
         wide[f"{column} (andel)"] = shares[column]
-    return wide.rename_axis("Kommune").reset_index()
+    first = {"kommune": "Kommune", "attributed_kommune": "Kommune (omtalt)", "fylke": "Fylke"}
+    return wide.rename_axis(first.get(table.attrs.get("by", "kommune"), "Kommune")).reset_index()
+
+
+# --- several coders ---------------------------------------------------------------------------------------
+
+
+def coded_tables(
+    codings: Mapping[str, pd.DataFrame] | pd.DataFrame,
+    codes: Sequence[str],
+    segments: pd.DataFrame | None = None,
+    human: Sequence[str] | None = None,
+    consensus: bool = True,
+) -> dict[str, pd.DataFrame]:
+    """One coded segment table per coder, plus ``consensus`` (majority of the human coders).
+
+    ``codings`` is either a dict {coder: coded table} or a tidy frame with columns ``coder``, ``segment_id``,
+    ``code`` and optionally ``value`` (default 1) and ``score``; a tidy frame needs ``segments`` (the uncoded
+    segment table) to attach the codes to. ``human`` names the human coders (default: every coder whose name
+    does not start with ``model``/``keyword``/``auto``). Consensus: a code applies when more than half of the
+    human coders who coded the segment applied it; segments no human coded are left out of the consensus.
+    """
+    if isinstance(codings, pd.DataFrame):
+        if segments is None:
+            raise ValueError("a tidy codings frame needs the segment table (segments=...)")
+        tables = _tables_from_tidy(codings, codes, segments)
+    else:
+        tables = {name: table for name, table in codings.items()}
+    if human is None:
+        human = [n for n in tables if not str(n).lower().startswith(("model", "keyword", "auto", "llm"))]
+    if consensus and human:
+        tables["consensus"] = consensus_table(tables, codes, human)
+    return tables
+
+
+def _tables_from_tidy(codings: pd.DataFrame, codes: Sequence[str], segments: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    tables = {}
+    base = segments.drop(columns=[c for c in segments.columns if c in codes or c.endswith("_score")])
+    for coder, rows in codings.groupby("coder", sort=False):
+        rows = rows.assign(value=rows["value"] if "value" in rows else 1)
+        seen = set(rows["segment_id"])
+        values = rows.pivot_table(index="segment_id", columns="code", values="value", aggfunc="max")
+        table = base[base["segment_id"].isin(seen)].copy()
+        for code in codes:
+            column = values[code] if code in values else pd.Series(dtype=float)
+            table[code] = table["segment_id"].map(column).fillna(0).astype(int)
+        if "score" in rows and rows["score"].notna().any():
+            scores = rows.pivot_table(index="segment_id", columns="code", values="score", aggfunc="max")
+            for code in codes:
+                column = scores[code] if code in scores else pd.Series(dtype=float)
+                table[f"{code}_score"] = table["segment_id"].map(column).fillna(0.0)
+        tables[str(coder)] = table.reset_index(drop=True)
+    return tables
+
+
+def consensus_table(tables: Mapping[str, pd.DataFrame], codes: Sequence[str], human: Sequence[str]) -> pd.DataFrame:
+    """The majority of ``human`` coders per segment and code (ties count as not applied)."""
+    stacked = pd.concat([tables[name].assign(_coder=name) for name in human], ignore_index=True)
+    votes = stacked.groupby("segment_id")[list(codes)].agg(["sum", "count"])
+    first = stacked.drop_duplicates("segment_id").set_index("segment_id")
+    out = first.drop(columns=["_coder", *[c for c in first.columns if str(c).endswith("_score")]])
+    for code in codes:
+        out[code] = (votes[(code, "sum")] * 2 > votes[(code, "count")]).astype(int).reindex(out.index)
+    keep = [c for c in tables[human[0]].columns if not str(c).endswith("_score")]
+    return out.reset_index()[keep]
+
+
+def themes_by_coder(
+    tables: Mapping[str, pd.DataFrame],
+    codes: Sequence[str],
+    labels: Mapping[str, str] | None = None,
+    by: str = "kommune",
+    **filters,
+) -> pd.DataFrame:
+    """:func:`themes_by_kommune` for each coder's table, stacked with a ``coder`` column first."""
+    parts = [themes_by_kommune(t, codes, labels, by, **filters).assign(coder=name) for name, t in tables.items()]
+    table = pd.concat(parts, ignore_index=True)
+    table = table[["coder", *TIDY_COLUMNS]]
+    table.attrs.update({"by": resolve_by(by), "filters": dict(filters)})
+    return table

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from qualkit.cli import nlp_cmd
+from qualkit.cli import nlp_cmd, report_cmd
 from qualkit.errors import QualkitError
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(nlp_cmd.app, name="nlp")
+app.command(name="report")(report_cmd.report)
 console = Console(stderr=True, soft_wrap=True)
 
 
