@@ -43,8 +43,13 @@ def code_corpus(
     coder: Coder | None = None,
     nlp=None,
     progress: Progress | None = None,
+    attribute: bool = True,
 ) -> tuple[pd.DataFrame, CorpusResult, Coder]:
-    """Ingest, segment and code a folder; returns the coded segment table, the ingestion result and the coder."""
+    """Ingest, segment and code a folder; returns the coded segment table, the ingestion result and the coder.
+
+    With ``attribute`` (default) every segment also gets ``attributed_kommune`` and ``attribution``
+    (metadata, heading or mention), so that tables can count "said about" beside "said in".
+    """
     codebook = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     corpus = read_corpus(folder)
     total = len(corpus.documents)
@@ -56,7 +61,7 @@ def code_corpus(
         if progress:
             progress(f"segmenting {document.name}", done, total)
 
-    segments = segment_documents(corpus.documents, unit=unit, nlp=nlp, progress=tick)
+    segments = segment_documents(corpus.documents, unit=unit, nlp=nlp, progress=tick, attribute=attribute)
     coder = coder or KeywordCoder(codebook, nlp=nlp)
     if progress:
         progress(f"coding {len(segments)} segments with {coder.name}", total, total)

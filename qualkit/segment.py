@@ -9,6 +9,14 @@ Units:
 
 Headings are never units; they make up each unit's heading path. The label (``D1:``, ``**Moderator:**``,
 ``[00:12:31] I:``) and bullet markers are left out of the unit, so that ``text[start:end]`` is the content.
+
+The ranges the ingest normalisers exclude (``Document.excluded``: tables of contents, page numbers, footnote
+bodies, reference and participant lists) are read as blank lines: no unit contains them. With the
+``page_joins`` normaliser a paragraph cut by a page break (only blank lines between, the first part without
+final punctuation, the second starting in lower case) is one unit whose text contains the blank lines.
+
+With ``attribute=True`` the table gets ``attributed_kommune`` and ``attribution`` (metadata | heading |
+mention | none): which kommune each segment is *about* (see :func:`qualkit.kommune.attribute`).
 """
 
 from __future__ import annotations
@@ -22,10 +30,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from qualkit.ingest import Document
+from qualkit.ingest.normalise import DEFAULT_NORMALISERS, find_excluded
 
 UNITS = ("turn", "paragraph", "sentence", "window")
 SEGMENT_COLUMNS = ["document", "kommune", "segment_id", "start", "end", "speaker", "text"]
 EXTRA_COLUMNS = ["unit", "index", "role", "heading", "kilde", "fylke", "dato"]
+ATTRIBUTION_COLUMNS = ["attributed_kommune", "attribution"]
 TRANSCRIPT_SOURCES = {"fokusgruppe", "intervju", "samtale", "gruppeintervju", "transcript"}
 
 _TIMESTAMP = r"(?:\[\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\]|\(\d{1,2}:\d{2}(?::\d{2})?\)|\d{1,2}:\d{2}:\d{2})"
@@ -38,14 +48,15 @@ _LABEL = re.compile(
 )
 _TIMESTAMP_ONLY = re.compile(rf"^[ \t]*{_TIMESTAMP}[ \t]+(?=\S)")
 _HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
-_BULLET = re.compile(r"^[ \t]*(?:[-*•–]|\d{1,2}[.)])[ \t]+(?=\S)")
+_BULLET = re.compile(r"^[ \t]*(?:[-*•–➔]|\d{1,2}[.)])[ \t]+(?=\S)")
+_TERMINAL = (".", "!", "?", ":", ";", "»", "”", '"', ")", "…")
 
 
 @dataclass
 class Line:
     start: int
     end: int  # end of the line's content, without the newline
-    kind: str  # blank | heading | bullet | text
+    kind: str  # blank | excluded | heading | bullet | text
     content_start: int  # offset where the content starts (after bullet marker or label)
     label: str = ""
     heading: str = ""
@@ -61,6 +72,7 @@ class Block:
     heading_path: tuple[str, ...]
     label: str = ""  # a speaker label opens this block
     speaker: str = ""  # the speaker the block belongs to (label carried over)
+    after_excluded: bool = False  # an excluded range lies between this block and the previous one
     lines: list[Line] = field(default_factory=list)
 
 
@@ -70,14 +82,21 @@ def segment_documents(
     nlp=None,
     window: int = 3,
     progress=None,
+    attribute: bool = False,
+    attribution_nlp=None,
 ) -> pd.DataFrame:
     """Segment documents into the segment table (one row per unit, offsets into ``document.text``).
 
     ``nlp`` is only needed for sentence and window units (default: :func:`qualkit.nlp.load`).
     ``progress`` is an optional callable called once per document (for progress bars).
+    ``attribute=True`` adds ``attributed_kommune`` and ``attribution`` after ``dato``; mentions are found in
+    one ``nlp.pipe`` pass over the segment texts with ``attribution_nlp`` (default: ``nlp``, else
+    :func:`qualkit.nlp.load`); a pipeline without named entities falls back to the word rule of
+    :func:`qualkit.kommune.find_mentions_in_text`.
     """
     if unit not in UNITS:
         raise ValueError(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
+    columns = SEGMENT_COLUMNS + EXTRA_COLUMNS + (ATTRIBUTION_COLUMNS if attribute else [])
     frames = []
     for document in documents:
         spans = document_units(document, unit=unit, nlp=nlp, window=window)
@@ -85,9 +104,11 @@ def segment_documents(
         if progress is not None:
             progress(document)
     if not frames:
-        return pd.DataFrame(columns=SEGMENT_COLUMNS + EXTRA_COLUMNS)
+        return pd.DataFrame(columns=columns)
     table = pd.concat(frames, ignore_index=True)
-    return table[SEGMENT_COLUMNS + EXTRA_COLUMNS]
+    if attribute:
+        table = _attribute(table, attribution_nlp or nlp)
+    return table[columns]
 
 
 def document_units(document: Document, unit: str = "turn", nlp=None, window: int = 3) -> list[dict]:
@@ -107,37 +128,73 @@ def document_units(document: Document, unit: str = "turn", nlp=None, window: int
     return _windows(sentences, window)
 
 
+def excluded_ranges(document: Document) -> list[tuple[int, int]]:
+    """The ranges no unit may contain: ``document.excluded``, or for a document the ingest normalisers never
+    ran on (built by hand, or loaded from a project), the default normalisers' ranges."""
+    if document.normalisers is None:
+        return [(e.start, e.end) for e in find_excluded(document.text, DEFAULT_NORMALISERS)]
+    return [(e.start, e.end) for e in document.excluded]
+
+
+def _page_joins(document: Document) -> bool:
+    return "page_joins" in (DEFAULT_NORMALISERS if document.normalisers is None else document.normalisers)
+
+
 def parse_blocks(document: Document) -> list[Block]:
     """Split the text into paragraph blocks (bullet items separate), tracking headings and speakers."""
     text = document.text
     transcript = is_transcript(document)
-    lines = list(_classify_lines(text, transcript, set(document.speakers)))
+    lines = list(_classify_lines(text, transcript, set(document.speakers), excluded_ranges(document)))
+    joins = _page_joins(document)
     blocks: list[Block] = []
     headings: list[tuple[int, str]] = []
     speaker = ""
     current: Block | None = None
+    barrier = False  # a heading or an excluded range since the last block: no page join across it
+    excluded_since = False
     for line in lines:
-        if line.kind == "blank":
+        if line.kind in ("blank", "excluded"):
             current = None
+            barrier = barrier or line.kind == "excluded"
+            excluded_since = excluded_since or line.kind == "excluded"
             continue
         if line.kind == "heading":
             current = None
+            barrier = True
             headings = [h for h in headings if h[0] < line.level] + [(line.level, line.heading)]
             continue
         path = tuple(h for _, h in headings)
+        if current is None and joins and not barrier and _continues(blocks, line, path, text):
+            current = blocks[-1]
         starts_new = current is None or line.kind == "bullet" or bool(line.label)
+        barrier = False
         if starts_new:
             if line.label:
                 speaker = line.label
-            current = Block(line.content_start, line.end, path, label=line.label, speaker=speaker)
+            current = Block(line.content_start, line.end, path, label=line.label, speaker=speaker,
+                            after_excluded=excluded_since)
             current.lines.append(line)
             blocks.append(current)
         else:
             current.end = line.end
             current.lines.append(line)
+        excluded_since = False
     for block in blocks:
         block.end = _rstrip(text, block.start, block.end)
     return [b for b in blocks if b.end > b.start]
+
+
+def _continues(blocks: list[Block], line: Line, path: tuple[str, ...], text: str) -> bool:
+    """A page break cut a sentence: the last block ends without final punctuation, this line goes on in
+    lower case (not a bullet, not a new speaker), under the same headings."""
+    if not blocks or line.kind != "text" or line.label or blocks[-1].heading_path != path:
+        return False
+    previous = text[blocks[-1].start : _rstrip(text, blocks[-1].start, blocks[-1].end)]
+    first = text[line.content_start : line.content_start + 1]
+    last_word = previous.rsplit(None, 1)[-1] if previous.strip() else ""
+    if "/" in last_word or "@" in last_word:  # a link or an address, not a sentence cut short
+        return False
+    return bool(previous) and not previous.endswith(_TERMINAL) and first.isalpha() and first.islower()
 
 
 def is_transcript(document: Document) -> bool:
@@ -153,11 +210,20 @@ def is_transcript(document: Document) -> bool:
     return len(recurring) >= 2 and sum(labels[label] for label in recurring) >= 4
 
 
-def _classify_lines(text: str, transcript: bool, known_labels: set[str]) -> Iterable[Line]:
+def _classify_lines(
+    text: str, transcript: bool, known_labels: set[str], excluded: Sequence[tuple[int, int]] = ()
+) -> Iterable[Line]:
     position = 0
+    ranges = iter(sorted(excluded))
+    current = next(ranges, None)
     for raw in text.split("\n"):
         start, end = position, position + len(raw)
         position = end + 1
+        while current is not None and current[1] < start:
+            current = next(ranges, None)
+        if current is not None and current[0] <= end and start <= current[1] and raw.strip():
+            yield Line(start, end, "excluded", start)
+            continue
         if not raw.strip():
             yield Line(start, end, "blank", start)
             continue
@@ -201,7 +267,8 @@ def _rstrip(text: str, start: int, end: int) -> int:
 
 
 def _unit(start: int, end: int, speaker: str, heading: Sequence[str]) -> dict:
-    return {"start": start, "end": end, "speaker": speaker, "heading": " > ".join(heading)}
+    return {"start": start, "end": end, "speaker": speaker, "heading": " > ".join(heading),
+            "heading_path": tuple(heading)}
 
 
 def _turns(blocks: list[Block], text: str) -> list[dict]:
@@ -209,8 +276,9 @@ def _turns(blocks: list[Block], text: str) -> list[dict]:
     units: list[dict] = []
     current: dict | None = None
     for block in blocks:
-        continues_turn = current is not None and not block.label and block.speaker and block.speaker == current[
-            "speaker"] and block.heading_path == current["_path"]
+        continues_turn = (current is not None and not block.label and block.speaker
+                          and block.speaker == current["speaker"] and block.heading_path == current["_path"]
+                          and not block.after_excluded)
         if continues_turn:
             current["end"] = block.end
             continue
@@ -226,12 +294,12 @@ def _sentences(blocks: list[Block], text: str, nlp) -> list[dict]:
     texts = [text[b.start : b.end] for b in blocks]
     disabled = [name for name in nlp.pipe_names if name not in {"senter", "parser", "sentencizer"}]
     with nlp.select_pipes(disable=disabled):
-        for block, doc in zip(blocks, nlp.pipe(texts, batch_size=64), strict=True):
+        for number, (block, doc) in enumerate(zip(blocks, nlp.pipe(texts, batch_size=64), strict=True)):
             for sent in doc.sents:
                 start = block.start + sent.start_char
                 end = _rstrip(text, start, block.start + sent.end_char)
                 if end > start:
-                    units.append(_unit(start, end, block.speaker, block.heading_path))
+                    units.append({**_unit(start, end, block.speaker, block.heading_path), "_block": number})
     return units
 
 
@@ -239,10 +307,13 @@ def _windows(sentences: list[dict], size: int) -> list[dict]:
     if size < 1:
         raise ValueError("window size must be at least 1 sentence")
     units = []
-    for i in range(0, len(sentences), size):
-        group = sentences[i : i + size]
-        first, last = group[0], group[-1]
-        units.append({**first, "end": last["end"]})
+    by_block: dict[int, list[dict]] = {}
+    for sentence in sentences:
+        by_block.setdefault(sentence["_block"], []).append(sentence)
+    for block_sentences in by_block.values():  # a window never reaches over into the next paragraph
+        for i in range(0, len(block_sentences), size):
+            group = block_sentences[i : i + size]
+            units.append({**group[0], "end": group[-1]["end"]})
     return units
 
 
@@ -270,9 +341,64 @@ def _rows(document: Document, unit: str, spans: list[dict]) -> pd.DataFrame:
                 "kilde": document.kilde,
                 "fylke": str(document.metadata.get("fylke", "") or ""),
                 "dato": str(document.metadata.get("dato", "") or ""),
+                "_heading_path": span.get("heading_path", ()),
             }
         )
-    return pd.DataFrame(rows, columns=SEGMENT_COLUMNS + EXTRA_COLUMNS)
+    return pd.DataFrame(rows, columns=SEGMENT_COLUMNS + EXTRA_COLUMNS + ["_heading_path"])
+
+
+def _attribute(table: pd.DataFrame, nlp) -> pd.DataFrame:
+    """Add ``attributed_kommune`` and ``attribution``; segment texts go through ``nlp.pipe`` once."""
+    from qualkit.errors import KommuneError
+    from qualkit.kommune import attribute, kommune_register
+
+    register = kommune_register()
+    if nlp is None:
+        from qualkit.nlp import load
+
+        nlp = load()
+    texts = table["text"].tolist()
+    if "ner" in nlp.pipe_names:
+        keep = {"ner", "tok2vec", "transformer"}
+        with nlp.select_pipes(disable=[n for n in nlp.pipe_names if n not in keep]):
+            sources = list(nlp.pipe(texts, batch_size=64))
+    else:  # no named entities: the conservative word rule of find_mentions_in_text
+        sources = texts
+    kommuner: dict[str, object] = {}
+    names, reasons = [], []
+    for source, kommune, path in zip(sources, table["kommune"], table["_heading_path"], strict=True):
+        if kommune not in kommuner:
+            try:
+                kommuner[kommune] = register.normalise(kommune) if kommune else None
+            except KommuneError:
+                kommuner[kommune] = None
+        result = attribute(source, kommuner[kommune], list(path), register=register)
+        names.append(result.kommune.navn if result.kommune is not None else "")
+        reasons.append(result.reason)
+    table = table.copy()
+    table["attributed_kommune"] = names
+    table["attribution"] = reasons
+    return table
+
+
+def speaker_table(documents: Iterable[Document]) -> pd.DataFrame:
+    """One row per speaker of each document: ``document``, ``label``, ``role``, ``turns`` (turns found in the
+    text), ``source`` (``metadata`` when the front matter's ``deltakere`` lists the label, else ``text``) and
+    one column per further attribute in the metadata (``kjønn``, ``etat``, ...)."""
+    rows = []
+    for document in documents:
+        turns = Counter(b.label for b in parse_blocks(document) if b.label)
+        for label, speaker in document.speakers.items():
+            rows.append({"document": document.name, "label": label, "role": speaker.role,
+                         "turns": turns.get(label, 0), "source": "metadata", **speaker.attributes})
+        for label, n in turns.items():
+            if label not in document.speakers:
+                rows.append({"document": document.name, "label": label, "role": "", "turns": n, "source": "text"})
+    base = ["document", "label", "role", "turns", "source"]
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return pd.DataFrame(columns=base)
+    return table[base + [c for c in table.columns if c not in base]]
 
 
 def segment_id(document: str, unit: str, text: str, occurrence: int = 1) -> str:

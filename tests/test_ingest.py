@@ -4,10 +4,10 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-
 from conftest import DEMO, TRANSCRIPT
+
 from qualkit.errors import IngestError
-from qualkit.ingest import read_corpus, read_document
+from qualkit.ingest import DEFAULT_NORMALISERS, read_corpus, read_document
 
 DEMO_FILES = sorted(p for p in DEMO.glob("*.md") if p.name != "README.md")
 
@@ -151,3 +151,62 @@ def test_vtt_and_srt_become_labelled_cues(tmp_path: Path):
         "[00:00:01] Moderator: Velkommen til samtalen.\n\n[00:00:05] Kari Nordmann: Jeg har bodd på hospits i et år."
     )
     assert documents["opptak.srt"].text == "[00:00:01] D1: Vi mangler boliger.\n\n[00:01:02] Det er sant."
+
+
+def test_too_large_file_is_refused_without_reading_it(tmp_path: Path):
+    big = tmp_path / "stor.txt"
+    with big.open("wb") as handle:  # a sparse 200 MB file: no 200 MB written to disk
+        handle.truncate(200 * 1024 * 1024)
+    error = _expect_error_with(big, "file too large (209.7 MB; the limit is 52.4 MB")
+    assert error.path == str(big)
+    small = tmp_path / "liten.md"
+    small.write_text(TRANSCRIPT, encoding="utf-8")
+    _expect_error_with(small, "file too large", max_bytes=100)
+    (tmp_path / "stor.docx").write_bytes(b"PK" + b"\x00" * 200)
+    result = read_corpus(tmp_path, max_bytes=150)
+    reasons = {Path(s.path).name: s.reason for s in result.skipped}
+    assert set(reasons) == {"stor.txt", "stor.docx", "liten.md"}
+    assert all(r.startswith("file too large") for r in reasons.values())
+
+
+def test_undecodable_bytes_name_file_and_line(tmp_path: Path):
+    path = tmp_path / "rot.txt"
+    path.write_bytes(b"kommune er Bergen\nlinje to\n" + bytes(range(0x80, 0xA0)) * 4 + b"\x81\x8d\x8f\x90\x9d\n")
+    error = _expect_error(path, "undecodable bytes")
+    assert error.line == 3 and str(error).startswith(f"{path}, line 3:")
+    (tmp_path / "god.md").write_text(TRANSCRIPT, encoding="utf-8")
+    result = read_corpus(tmp_path)
+    assert [d.name for d in result.documents] == ["god.md"]
+    assert "undecodable bytes" in result.skipped[0].reason
+
+
+def test_speaker_table_from_metadata_and_text(tmp_path: Path):
+    from qualkit.segment import speaker_table
+
+    path = tmp_path / "a.md"
+    path.write_text(TRANSCRIPT.replace("D1: Kommunen", "D3: Kommunen"), encoding="utf-8")
+    table = speaker_table([read_document(path)])
+    assert list(table.columns[:5]) == ["document", "label", "role", "turns", "source"]
+    rows = {r.label: r for r in table.itertuples()}
+    assert rows["D2"].role == "boligkonsulent" and rows["D2"].turns == 1 and rows["D2"].source == "metadata"
+    assert rows["Moderator"].turns == 2
+    assert rows["D3"].source == "text" and rows["D3"].role == ""
+
+
+def test_normaliser_switches_on_read_corpus(tmp_path: Path):
+    (tmp_path / "rapport.txt").write_text(
+        "Innhold\n\nA .....\t1\nB .....\t2\nC .....\t3\n\nTekst om boliger pa Ålgård.\n", "utf-8")
+    (tmp_path / "metadata.csv").write_text("document,kommune\nrapport.txt,Gjesdal\n", "utf-8")
+    default = read_corpus(tmp_path).documents[0]
+    assert [e.kind for e in default.excluded] == ["toc"] and default.normalisers == DEFAULT_NORMALISERS
+    none = read_corpus(tmp_path, normalisers="none").documents[0]
+    assert not none.excluded and none.text == default.text
+    ocr = read_corpus(tmp_path, normalisers=["+ocr"]).documents[0]
+    assert ocr.text.endswith("boliger på Ålgård.\n") and ocr.ocr_changes[0].line == 7
+
+
+def _expect_error_with(path: Path, fragment: str, **options) -> IngestError:
+    with pytest.raises(IngestError) as info:
+        read_document(path, **options)
+    assert fragment in str(info.value) and str(path) in str(info.value)
+    return info.value

@@ -3,10 +3,10 @@
 import json
 
 import pytest
+from conftest import DEMO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import DEMO
 from qualkit.ingest import Document, Speaker
 from qualkit.segment import SEGMENT_COLUMNS, segment_documents
 
@@ -61,7 +61,8 @@ def test_turn_spans_paragraphs_until_the_next_label_and_roles_come_from_metadata
 
 
 def test_workshop_notes_headings_and_bullets():
-    text = "# Dag 1\n\n## Bolig\n\nInnledning om boliger.\n\n- Første punkt\n- Andre punkt\n  fortsetter\n\nMerk: tekst.\n"
+    text = ("# Dag 1\n\n## Bolig\n\nInnledning om boliger.\n\n- Første punkt\n- Andre punkt\n  fortsetter\n\n"
+            "Merk: tekst.\n")
     table = segment_documents([_doc(text, kilde="workshop")], unit="turn")
     assert table["text"].tolist() == ["Innledning om boliger.", "Første punkt", "Andre punkt\n  fortsetter",
                                       "Merk: tekst."]
@@ -96,3 +97,34 @@ def test_offsets_slice_the_text_back_for_arbitrary_input(text):
             for row in table.itertuples():
                 assert document.text[row.start : row.end] == row.text
                 assert row.text.strip()
+
+
+def test_attribution_columns_after_dato():
+    from qualkit.segment import ATTRIBUTION_COLUMNS, EXTRA_COLUMNS
+
+    text = ("# Felles\n\nVi har for få boliger.\n\n# Sola\n\nSola har ventelister.\n\n"
+            "# Erfaringer\n\nI Stavanger har de fått det til.\n")
+    document = Document("r.md", text, {"kommune": "Bergen", "kilde": "workshop"})
+    table = segment_documents([document], unit="paragraph", attribute=True)
+    assert list(table.columns) == SEGMENT_COLUMNS + EXTRA_COLUMNS + ATTRIBUTION_COLUMNS
+    assert table["attribution"].tolist() == ["metadata", "heading", "mention"]
+    assert table["attributed_kommune"].tolist() == ["Bergen", "Sola", "Stavanger"]
+    assert "attribution" not in segment_documents([document], unit="paragraph").columns
+
+
+def test_attribution_uses_the_pipelines_entities_in_one_pipe_pass():
+    import spacy
+
+    nlp = spacy.blank("nb")
+    ruler = nlp.add_pipe("entity_ruler", name="ner")
+    ruler.add_patterns([{"label": "GPE_LOC", "pattern": "Molde"}])
+    calls = []
+    original = nlp.pipe
+    nlp.pipe = lambda texts, **kw: (calls.append(1), original(texts, **kw))[1]
+    text = "Vi har for få boliger.\n\nI Molde har de fått det til.\n\nStavanger nevnes uten entitet.\n"
+    document = Document("r.md", text, {"kommune": "Bergen", "kilde": "workshop"})
+    table = segment_documents([document], unit="paragraph", attribute=True, attribution_nlp=nlp)
+    assert len(calls) == 1
+    # entities decide: Molde is tagged, Stavanger is not (the word rule is not used when there is NER)
+    assert table["attributed_kommune"].tolist() == ["Bergen", "Molde", "Bergen"]
+    assert table["attribution"].tolist() == ["metadata", "mention", "metadata"]

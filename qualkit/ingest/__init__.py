@@ -8,17 +8,35 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qualkit.errors import IngestError, KommuneError
-from qualkit.ingest.document import Document, Speaker
+from qualkit.ingest.document import Document, Excluded, OcrChange, Speaker
 from qualkit.ingest.metadata import SIDECAR, read_sidecar, split_front_matter
-from qualkit.ingest.readers import READERS
+from qualkit.ingest.normalise import DEFAULT_NORMALISERS, NORMALISERS, find_excluded, resolve
+from qualkit.ingest.ocr import repair_ocr
+from qualkit.ingest.readers import MAX_BYTES, READERS
 from qualkit.ingest.text import normalise
 
-__all__ = ["Document", "Speaker", "CorpusResult", "Skipped", "read_document", "read_corpus", "SUPPORTED"]
+__all__ = [
+    "DEFAULT_NORMALISERS",
+    "MAX_BYTES",
+    "NORMALISERS",
+    "SUPPORTED",
+    "CorpusResult",
+    "Document",
+    "Excluded",
+    "OcrChange",
+    "Skipped",
+    "Speaker",
+    "apply_normalisers",
+    "read_corpus",
+    "read_document",
+]
 
 SUPPORTED = tuple(READERS)
 IGNORED_NAMES = {SIDECAR, "README.md", "gold.jsonl"}
@@ -43,10 +61,14 @@ def read_document(
     metadata: dict[str, Any] | None = None,
     name: str | None = None,
     require_kommune: bool = True,
+    normalisers: str | Iterable[str] | None = None,
+    max_bytes: int = MAX_BYTES,
 ) -> Document:
     """Read one file into a :class:`Document` (text normalised once; front matter moved to metadata).
 
     ``metadata`` (e.g. from a sidecar ``metadata.csv``) fills fields the front matter does not set.
+    ``normalisers`` chooses the structure normalisers (see :mod:`qualkit.ingest.normalise`; default: all but
+    ``ocr``). ``max_bytes`` is the largest file accepted (default 50 MB).
     Raises :class:`IngestError` naming the file (and line) when the file cannot be used.
     """
     path = Path(path)
@@ -58,7 +80,8 @@ def read_document(
         raise IngestError(path, "file not found")
     if path.stat().st_size == 0:
         raise IngestError(path, "empty file")
-    decoded = reader(path)
+    enabled = resolve(normalisers)
+    decoded = reader(path, max_bytes=max_bytes)
     text = normalise(decoded.text)
     front, body = split_front_matter(text, path)
     meta = {**(metadata or {}), **front}
@@ -74,26 +97,51 @@ def read_document(
         source=str(path),
         speakers=_speakers(meta),
     )
+    return apply_normalisers(document, enabled)
+
+
+def apply_normalisers(document: Document, normalisers: str | Iterable[str] | None = None) -> Document:
+    """Run the normalisers on a document (in place): OCR repair first (it rewrites the text, reporting each
+    change), then the structure normalisers, which only record :class:`Excluded` ranges."""
+    enabled = resolve(normalisers)
+    document.normalisers = enabled
+    if "ocr" in enabled:
+        document.text, document.ocr_changes = repair_ocr(document.text)
+        if document.ocr_changes:
+            document.notes.append(f"ocr: {len(document.ocr_changes)} repairs (see Document.ocr_changes)")
+    document.excluded = find_excluded(document.text, enabled)
+    kinds = Counter(item.kind for item in document.excluded)
+    for kind, n in sorted(kinds.items()):
+        document.notes.append(f"{kind}: {n} range(s) kept out of the units")
     return document
 
 
-def read_corpus(folder: str | Path, require_kommune: bool = True) -> CorpusResult:
-    """Read every supported file under ``folder`` (recursively), skipping and reporting unusable ones."""
+def read_corpus(
+    folder: str | Path,
+    require_kommune: bool = True,
+    normalisers: str | Iterable[str] | None = None,
+    max_bytes: int = MAX_BYTES,
+) -> CorpusResult:
+    """Read every supported file under ``folder`` (recursively), skipping and reporting unusable ones.
+
+    ``normalisers`` and ``max_bytes`` are passed on to :func:`read_document`.
+    """
+    options = {"require_kommune": require_kommune, "normalisers": resolve(normalisers), "max_bytes": max_bytes}
     folder = Path(folder)
     if not folder.exists():
         raise IngestError(folder, "folder not found")
     if folder.is_file():
-        return _read_files([folder], folder.parent, {}, require_kommune)
+        return _read_files([folder], folder.parent, {}, options)
     sidecar = read_sidecar(folder)
     files = sorted(
         p
         for p in folder.rglob("*")
         if p.is_file() and p.name not in IGNORED_NAMES and not p.name.startswith((".", "gold"))
     )
-    return _read_files(files, folder, sidecar, require_kommune)
+    return _read_files(files, folder, sidecar, options)
 
 
-def _read_files(files: list[Path], root: Path, sidecar: dict, require_kommune: bool) -> CorpusResult:
+def _read_files(files: list[Path], root: Path, sidecar: dict, options: dict[str, Any]) -> CorpusResult:
     result = CorpusResult()
     for path in files:
         name = path.relative_to(root).as_posix()
@@ -103,7 +151,7 @@ def _read_files(files: list[Path], root: Path, sidecar: dict, require_kommune: b
             continue
         try:
             meta = sidecar.get(name) or sidecar.get(path.name) or {}
-            result.documents.append(read_document(path, meta, name=name, require_kommune=require_kommune))
+            result.documents.append(read_document(path, meta, name=name, **options))
         except (IngestError, KommuneError) as error:
             result.skipped.append(Skipped(str(path), str(error).removeprefix(f"{path}: ")))
         except OSError as error:

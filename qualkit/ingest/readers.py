@@ -18,14 +18,14 @@ from qualkit.ingest.text import DecodedText, decode
 MAX_BYTES = 50 * 1024 * 1024
 
 
-def read_plain(path: Path) -> DecodedText:
-    return decode(_read_bytes(path), path)
+def read_plain(path: Path, max_bytes: int = MAX_BYTES) -> DecodedText:
+    return decode(_read_bytes(path, max_bytes), path)
 
 
-def read_docx(path: Path) -> DecodedText:
+def read_docx(path: Path, max_bytes: int = MAX_BYTES) -> DecodedText:
     import docx  # python-docx
 
-    _require_zip(path, "Word (.docx)")
+    _require_zip(path, "Word (.docx)", max_bytes)
     try:
         document = docx.Document(str(path))
     except Exception as error:  # python-docx raises several types for broken packages
@@ -43,12 +43,12 @@ def read_docx(path: Path) -> DecodedText:
     return DecodedText("\n\n".join(p for p in paragraphs if p.strip()), "docx")
 
 
-def read_odt(path: Path) -> DecodedText:
+def read_odt(path: Path, max_bytes: int = MAX_BYTES) -> DecodedText:
     from odf import teletype
     from odf.opendocument import load
     from odf.text import P
 
-    _require_zip(path, "OpenDocument (.odt)")
+    _require_zip(path, "OpenDocument (.odt)", max_bytes)
     try:
         document = load(str(path))
     except Exception as error:
@@ -71,9 +71,9 @@ _VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>")
 _TAG = re.compile(r"</?[^>]+>")
 
 
-def read_subtitles(path: Path) -> DecodedText:
+def read_subtitles(path: Path, max_bytes: int = MAX_BYTES) -> DecodedText:
     """Read .vtt or .srt cues into one line per cue: ``[hh:mm:ss] Speaker: text``."""
-    decoded = decode(_read_bytes(path), path)
+    decoded = decode(_read_bytes(path, max_bytes), path)
     lines = decoded.text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     cues: list[str] = []
     i = 0
@@ -109,22 +109,26 @@ def _timestamp(value: str) -> str:
     return ":".join(p.zfill(2) for p in parts)
 
 
-def _read_bytes(path: Path) -> bytes:
+def _check_size(path: Path, max_bytes: int) -> None:
     size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise IngestError(path, f"file too large ({size / 1e6:.0f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB)")
+    if size > max_bytes:
+        raise IngestError(
+            path, f"file too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB, see max_bytes)"
+        )
+
+
+def _read_bytes(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
+    _check_size(path, max_bytes)
     return path.read_bytes()
 
 
-def _require_zip(path: Path, kind: str) -> None:
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise IngestError(path, f"file too large ({size / 1e6:.0f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB)")
+def _require_zip(path: Path, kind: str, max_bytes: int = MAX_BYTES) -> None:
+    _check_size(path, max_bytes)
     if not zipfile.is_zipfile(path):
         raise IngestError(path, f"not a {kind} file: it is not a zip package (renamed or damaged?)")
 
 
-READERS: dict[str, Callable[[Path], DecodedText]] = {
+READERS: dict[str, Callable[..., DecodedText]] = {
     ".txt": read_plain,
     ".md": read_plain,
     ".markdown": read_plain,
