@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +116,7 @@ class Codebook(BaseModel):
                 return code
         raise KeyError(f"codebook {self.name!r} has no code {name!r}; it has {', '.join(self.code_names)}")
 
-    @cached_property
+    @property
     def fingerprint(self) -> str:
         """A hash of the codebook's content, used to refuse models trained on another codebook."""
         payload = json.dumps(self.model_dump(), sort_keys=True, ensure_ascii=False)

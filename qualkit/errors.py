@@ -32,3 +32,11 @@ class KommuneError(QualkitError, ValueError):
 
 class ModelError(QualkitError, ValueError):
     """A saved model that does not fit this codebook or this version of qualkit."""
+
+
+class ProjectError(QualkitError, ValueError):
+    """A project file that cannot be opened, is from a newer qualkit, or an operation it cannot do."""
+
+
+class RefiError(QualkitError, ValueError):
+    """A REFI-QDA file (.qdpx, .qdc) that is unsafe, malformed, or cannot be written."""

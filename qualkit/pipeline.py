@@ -45,11 +45,18 @@ def code_corpus(
     progress: Progress | None = None,
     attribute: bool = True,
 ) -> tuple[pd.DataFrame, CorpusResult, Coder]:
-    """Ingest, segment and code a folder; returns the coded segment table, the ingestion result and the coder.
+    """Ingest, segment and code a folder (or a project file); returns the coded segment table, the ingestion
+    result and the coder.
 
-    With ``attribute`` (default) every segment also gets ``attributed_kommune`` and ``attribution``
-    (metadata, heading or mention), so that tables can count "said about" beside "said in".
+    With ``attribute`` (default) every segment of a folder also gets ``attributed_kommune`` and ``attribution``
+    (metadata, heading or mention), so that tables can count "said about" beside "said in". A project file
+    (``.qualkit``) gives its stored segments and codebook, and the coder's codings are stored in it as codings
+    by that coder, like a human coder's.
     """
+    from qualkit.project import is_project_file
+
+    if is_project_file(folder):
+        return _code_project(Path(folder), codebook, unit, coder, nlp, progress)
     codebook = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     corpus = read_corpus(folder)
     total = len(corpus.documents)
@@ -69,6 +76,20 @@ def code_corpus(
     return coded, corpus, coder
 
 
+def _code_project(path: Path, codebook, unit: str, coder: Coder | None, nlp, progress: Progress | None):
+    from qualkit.project import Project
+    from qualkit.project.source import load_segments
+
+    loaded = load_segments(path, unit=unit, codebook=codebook, nlp=nlp)
+    coder = coder or KeywordCoder(loaded.codebook, nlp=nlp)
+    if progress:
+        progress(f"coding {len(loaded.segments)} segments with {coder.name}", 1, 1)
+    coded = apply_coder(loaded.segments, coder)
+    with Project.open(path) as project:
+        project.add_model_codings(coded, coder.name)
+    return coded, CorpusResult(), coder
+
+
 def run(
     folder: str | Path,
     codebook: Codebook | str | Path | None = None,
@@ -83,8 +104,9 @@ def run(
     Outputs: ``segments.csv`` (the segment table), ``themes_by_kommune.csv`` (tidy) and ``.xlsx`` (a sheet for
     people and the tidy sheet), ``themes_by_kommune.png`` (heatmap) and ``summary.md`` (table and quotes).
     """
-    codebook = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     coded, corpus, coder = code_corpus(folder, codebook, unit=unit, coder=coder, nlp=nlp, progress=progress)
+    if not isinstance(codebook, Codebook):  # the coder knows the codebook it used (a project's own, say)
+        codebook = getattr(coder, "codebook", None) or load_codebook(codebook)
     skipped = [(s.path, s.reason) for s in corpus.skipped]
     table = themes_by_kommune(coded, codebook.code_names, codebook.labels) if len(coded) else pd.DataFrame()
     result = RunResult(coded, table, codebook, coder.name, skipped)

@@ -66,3 +66,22 @@ def test_bad_codebook_is_reported_with_file_and_line(transcript_folder: Path, tm
     result = runner.invoke(app, ["run", str(transcript_folder), "--codebook", str(bad), "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert "bad.yaml, line 4, field codes[0].label: Field required" in result.output
+
+
+def test_run_and_code_accept_a_project_and_store_the_coders_codings(transcript_folder: Path, tmp_path: Path):
+    from qualkit.project import Project
+
+    path = tmp_path / "studie.qualkit"
+    with Project.create(path) as project:
+        project.add_documents(transcript_folder)
+        project.segment("turn")
+    result = runner.invoke(app, ["run", str(path), "--out", str(tmp_path / "ut")])
+    assert result.exit_code == 0, result.output
+    segments = pd.read_csv(tmp_path / "ut" / "segments.csv", keep_default_na=False)
+    assert segments["speaker"].tolist() == ["Moderator", "D1", "D2", "Moderator", "D1"]
+    with Project.open(path) as project:
+        stored = project.coded_table("keywords:boligsosialt@1.0")
+    assert stored.set_index("segment_id")["bolig"].to_dict() == segments.set_index("segment_id")["bolig"].to_dict()
+    out = tmp_path / "seg.csv"
+    assert runner.invoke(app, ["code", str(path), "--out", str(out)]).exit_code == 0
+    assert len(pd.read_csv(out)) == 5
