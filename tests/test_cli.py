@@ -6,9 +6,10 @@ import pandas as pd
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from conftest import DEFAULT_CODEBOOK
 from qualkit.cli import app
 from qualkit.ingest import read_corpus
+
+from conftest import DEFAULT_CODEBOOK
 
 runner = CliRunner()
 

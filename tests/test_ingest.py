@@ -4,10 +4,11 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from conftest import DEMO, TRANSCRIPT
 
 from qualkit.errors import IngestError
 from qualkit.ingest import DEFAULT_NORMALISERS, read_corpus, read_document
+
+from conftest import DEMO, TRANSCRIPT
 
 DEMO_FILES = sorted(p for p in DEMO.glob("*.md") if p.name != "README.md")
 

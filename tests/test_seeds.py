@@ -8,10 +8,11 @@ The seeds have no front matter: kommune comes from a metadata dict.
 import re
 
 import pytest
-from conftest import SHARED, needs_shared
 
 from qualkit.ingest import read_document
 from qualkit.segment import segment_documents
+
+from conftest import SHARED, needs_shared
 
 SEEDS = SHARED / "data" / "seeds"
 

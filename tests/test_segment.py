@@ -3,12 +3,13 @@
 import json
 
 import pytest
-from conftest import DEMO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qualkit.ingest import Document, Speaker
 from qualkit.segment import SEGMENT_COLUMNS, segment_documents
+
+from conftest import DEMO
 
 
 def _doc(text: str, kilde: str = "fokusgruppe", speakers=None) -> Document:
