@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -23,7 +23,7 @@ app.command(name="report")(report_cmd.report)
 console = Console(stderr=True, soft_wrap=True)
 
 
-class Unit(str, Enum):
+class Unit(StrEnum):
     turn = "turn"
     paragraph = "paragraph"
     sentence = "sentence"
