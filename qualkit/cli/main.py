@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from qualkit.cli import nlp_cmd, report_cmd
+from qualkit.cli import nlp_cmd, refi_cmd, report_cmd
 from qualkit.errors import QualkitError
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app = typer.Typer(
 )
 app.add_typer(nlp_cmd.app, name="nlp")
 app.command(name="report")(report_cmd.report)
+app.add_typer(refi_cmd.app, name="refi")
 console = Console(stderr=True, soft_wrap=True)
 
 
