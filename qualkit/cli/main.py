@@ -20,7 +20,13 @@ app = typer.Typer(
 )
 app.add_typer(nlp_cmd.app, name="nlp")
 app.command(name="report")(report_cmd.report)
-app.add_typer(refi_cmd.app, name="refi")
+app.add_typer(refi_cmd.app, name="refi", help="REFI-QDA exchange (also available as `qualkit export`/`import`).")
+app.command(name="export", help="Export a project or corpus folder to REFI-QDA (.qdpx) and its codebook (.qdc).")(
+    refi_cmd.export
+)
+app.command(name="import", help="Import a REFI-QDA .qdpx project or .qdc codebook into a qualkit project.")(
+    refi_cmd.import_
+)
 console = Console(stderr=True, soft_wrap=True)
 
 
