@@ -145,6 +145,8 @@ def parse_blocks(document: Document) -> list[Block]:
     text = document.text
     transcript = is_transcript(document)
     lines = list(_classify_lines(text, transcript, set(document.speakers), excluded_ranges(document)))
+    if not transcript and not any(line.kind == "heading" for line in lines):
+        lines = _plain_headings(lines, text)
     joins = _page_joins(document)
     blocks: list[Block] = []
     headings: list[tuple[int, str]] = []
@@ -250,6 +252,49 @@ def _classify_lines(
         yield Line(start, end, "text", start + len(raw) - len(raw.lstrip()))
 
 
+_NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)\.?\s+\S")
+_NOT_HEADING_END = (".", ",", ";", ":", "-", "–", "—", "/", "(")
+_FUNCTION_WORDS = {"i", "og", "av", "for", "til", "med", "på", "som", "at", "om", "en", "et", "ei", "den", "det", "de",
+                   "er", "har", "å", "fra", "frå", "eller", "men", "ved", "mot", "etter", "under", "over", "ein", "eit"}
+
+
+def _plain_headings(lines: list[Line], text: str) -> list[Line]:
+    """Find headings in plain text without markup (PDF exports): a short line that opens a block, starts with a
+    capital or a section number, has no final punctuation and is followed by body text.
+
+    Only used for documents without Markdown headings, so that notes written in Markdown keep their own
+    structure. Hard-wrapped paragraphs open with full-width lines, so "short" is measured against the
+    document's wrap width.
+    """
+    lengths = sorted(line.end - line.start for line in lines if line.kind == "text")
+    if not lengths:
+        return lines
+    wrap = lengths[int(0.9 * (len(lengths) - 1))]
+    limit = min(80, int(0.8 * wrap)) if wrap >= 60 else 80
+    out = list(lines)
+    for i, line in enumerate(lines):
+        if line.kind != "text" or line.label:
+            continue
+        opens_block = i == 0 or lines[i - 1].kind in ("blank", "excluded", "heading")
+        following = next((n for n in lines[i + 1 :] if n.kind not in ("blank", "excluded")), None)
+        content = text[line.content_start : line.end].strip()
+        if not (opens_block and following is not None and following.kind in ("text", "bullet")):
+            continue
+        body = text[following.content_start : following.content_start + 1]
+        if following.kind == "text" and not body.isupper():
+            continue  # the next line goes on in lower case or with a number: a wrapped sentence
+        if content.rsplit(None, 1)[-1].lower() in _FUNCTION_WORDS:
+            continue  # "... ble vedtatt i": a sentence cut by the wrap
+        if not (2 <= len(content) <= limit and len(content.split()) <= 12) or content.endswith(_NOT_HEADING_END):
+            continue
+        if not (content[0].isupper() or _NUMBERED.match(content)) or not any(c.isalpha() for c in content):
+            continue
+        numbered = _NUMBERED.match(content)
+        level = numbered.group(1).count(".") + 1 if numbered else (1 if content.isupper() else 2)
+        out[i] = Line(line.start, line.end, "heading", line.start, heading=content, level=level)
+    return out
+
+
 def _plausible_label(name: str) -> bool:
     """Speaker labels are short names or roles, not the start of a sentence ("Det vi sa var:")."""
     words = name.split()
@@ -292,7 +337,7 @@ def _turns(blocks: list[Block], text: str) -> list[dict]:
 def _sentences(blocks: list[Block], text: str, nlp) -> list[dict]:
     units = []
     texts = [text[b.start : b.end] for b in blocks]
-    disabled = [name for name in nlp.pipe_names if name not in {"senter", "parser", "sentencizer"}]
+    disabled = [name for name in nlp.pipe_names if name not in {"tok2vec", "senter", "parser", "sentencizer"}]
     with nlp.select_pipes(disable=disabled):
         for number, (block, doc) in enumerate(zip(blocks, nlp.pipe(texts, batch_size=64), strict=True)):
             for sent in doc.sents:

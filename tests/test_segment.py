@@ -129,3 +129,27 @@ def test_attribution_uses_the_pipelines_entities_in_one_pipe_pass():
     # entities decide: Molde is tagged, Stavanger is not (the word rule is not used when there is NER)
     assert table["attributed_kommune"].tolist() == ["Bergen", "Molde", "Bergen"]
     assert table["attribution"].tolist() == ["metadata", "mention", "metadata"]
+
+
+def test_plain_text_headings_of_pdf_exports_make_the_heading_path():
+    text = (
+        "Kinn kommune\n"
+        "Kommunen har etablert et boligteam med NAV og helse. Teamet møtes hver uke og\n"
+        "fordeler sakene mellom seg.\n\n"
+        "Askøy kommune\n\n"
+        "Her er arbeidet organisert i et prosjekt med egen leder, og kommunen har\n"
+        "ansatt en koordinator i full stilling.\n"
+    )
+    table = segment_documents([_doc(text, kilde="rapport")], unit="paragraph")
+    assert table["heading"].tolist() == ["Kinn kommune", "Askøy kommune"]
+    assert table["text"].str.startswith("Kommunen har").tolist() == [True, False]
+
+
+def test_a_short_first_line_of_a_wrapped_sentence_is_not_a_heading():
+    text = (
+        "Antall utkastelser skal ned og antall\n"
+        "personer uten bolig skal reduseres kraftig i perioden som kommer, slik at flere får et\n"
+        "varig sted å bo.\n"
+    )
+    table = segment_documents([_doc(text, kilde="rapport")], unit="paragraph")
+    assert table["heading"].tolist() == [""] and len(table) == 1
