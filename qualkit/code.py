@@ -65,9 +65,9 @@ class _Matcher:
             if self._blocked(token.form) or self._blocked(token.lemma):
                 continue
             if self._matches(token.lemma) or self._matches(token.form):
-                found.append(token.lemma)
+                found.append(token.form)
             elif len(token.parts) > 1 and any(part in self.parts for part in token.parts):
-                found.append(token.lemma)
+                found.append(token.form)
         for regex in self.phrases:
             if regex.search(lowered_text) or regex.search(lemma_text):
                 found.append(regex.pattern)

@@ -34,16 +34,18 @@ class RunResult:
     coder_name: str
     skipped: list[tuple[str, str]] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
 
 
 def code_corpus(
     folder: str | Path,
     codebook: Codebook | str | Path | None = None,
     unit: str = "turn",
-    coder: Coder | None = None,
+    coder: Coder | CoderChoice | None = None,
     nlp=None,
     progress: Progress | None = None,
     attribute: bool = True,
+    messages: list[str] | None = None,
 ) -> tuple[pd.DataFrame, CorpusResult, Coder]:
     """Ingest, segment and code a folder (or a project file); returns the coded segment table, the ingestion
     result and the coder.
@@ -52,11 +54,15 @@ def code_corpus(
     (metadata, heading or mention), so that tables can count "said about" beside "said in". A project file
     (``.qualkit``) gives its stored segments and codebook, and the coder's codings are stored in it as codings
     by that coder, like a human coder's.
+
+    ``coder`` is a coder object, or a :class:`CoderChoice` (default model, keywords, a saved model or a labels
+    file to train on) resolved once the segments exist; what the user should know about the choice (weak
+    evidence, unmatched label rows) is appended to ``messages``.
     """
     from qualkit.project import is_project_file
 
     if is_project_file(folder):
-        return _code_project(Path(folder), codebook, unit, coder, nlp, progress)
+        return _code_project(Path(folder), codebook, unit, coder, nlp, progress, messages)
     codebook = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     corpus = read_corpus(folder)
     total = len(corpus.documents)
@@ -69,19 +75,44 @@ def code_corpus(
             progress(f"segmenting {document.name}", done, total)
 
     segments = segment_documents(corpus.documents, unit=unit, nlp=nlp, progress=tick, attribute=attribute)
-    coder = coder or KeywordCoder(codebook, nlp=nlp)
+    coder = _resolve_coder(coder, codebook, segments, nlp, messages)
+    if segments.empty:  # nothing could be read: nothing to code
+        return segments, corpus, coder
     if progress:
         progress(f"coding {len(segments)} segments with {coder.name}", total, total)
     coded = apply_coder(segments, coder)
     return coded, corpus, coder
 
 
-def _code_project(path: Path, codebook, unit: str, coder: Coder | None, nlp, progress: Progress | None):
+@dataclass
+class CoderChoice:
+    """Which coder the main job uses: ``kind`` model (default) or keywords, or a saved ``model`` file, or a
+    labels CSV to ``train`` a classifier on (see :func:`qualkit.coders.make_coder`)."""
+
+    kind: str = "model"
+    train: str | Path | None = None
+    model: str | Path | None = None
+
+
+def _resolve_coder(coder, codebook: Codebook, segments: pd.DataFrame, nlp, messages: list[str] | None) -> Coder:
+    if coder is None:
+        return KeywordCoder(codebook, nlp=nlp)
+    if not isinstance(coder, CoderChoice):
+        return coder
+    from qualkit.coders import make_coder
+
+    chosen, notes = make_coder(codebook, segments, coder.kind, coder.train, coder.model, nlp=nlp)
+    if messages is not None:
+        messages.extend(notes)
+    return chosen
+
+
+def _code_project(path: Path, codebook, unit: str, coder, nlp, progress: Progress | None, messages=None):
     from qualkit.project import Project
     from qualkit.project.source import load_segments
 
     loaded = load_segments(path, unit=unit, codebook=codebook, nlp=nlp)
-    coder = coder or KeywordCoder(loaded.codebook, nlp=nlp)
+    coder = _resolve_coder(coder, loaded.codebook, loaded.segments, nlp, messages)
     if progress:
         progress(f"coding {len(loaded.segments)} segments with {coder.name}", 1, 1)
     coded = apply_coder(loaded.segments, coder)
@@ -95,7 +126,7 @@ def run(
     codebook: Codebook | str | Path | None = None,
     out: str | Path | None = None,
     unit: str = "turn",
-    coder: Coder | None = None,
+    coder: Coder | CoderChoice | None = None,
     nlp=None,
     progress: Progress | None = None,
 ) -> RunResult:
@@ -104,12 +135,14 @@ def run(
     Outputs: ``segments.csv`` (the segment table), ``themes_by_kommune.csv`` (tidy) and ``.xlsx`` (a sheet for
     people and the tidy sheet), ``themes_by_kommune.png`` (heatmap) and ``summary.md`` (table and quotes).
     """
-    coded, corpus, coder = code_corpus(folder, codebook, unit=unit, coder=coder, nlp=nlp, progress=progress)
+    messages: list[str] = []
+    coded, corpus, coder = code_corpus(folder, codebook, unit=unit, coder=coder, nlp=nlp, progress=progress,
+                                       messages=messages)
     if not isinstance(codebook, Codebook):  # the coder knows the codebook it used (a project's own, say)
         codebook = getattr(coder, "codebook", None) or load_codebook(codebook)
     skipped = [(s.path, s.reason) for s in corpus.skipped]
     table = themes_by_kommune(coded, codebook.code_names, codebook.labels) if len(coded) else pd.DataFrame()
-    result = RunResult(coded, table, codebook, coder.name, skipped)
+    result = RunResult(coded, table, codebook, coder.name, skipped, messages=messages)
     if out is not None and len(coded):
         result.outputs = write_outputs(result, Path(out))
     return result

@@ -76,7 +76,7 @@ def test_run_and_code_accept_a_project_and_store_the_coders_codings(transcript_f
     with Project.create(path) as project:
         project.add_documents(transcript_folder)
         project.segment("turn")
-    result = runner.invoke(app, ["run", str(path), "--out", str(tmp_path / "ut")])
+    result = runner.invoke(app, ["run", str(path), "--coder", "keywords", "--out", str(tmp_path / "ut")])
     assert result.exit_code == 0, result.output
     segments = pd.read_csv(tmp_path / "ut" / "segments.csv", keep_default_na=False)
     assert segments["speaker"].tolist() == ["Moderator", "D1", "D2", "Moderator", "D1"]

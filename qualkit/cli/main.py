@@ -36,6 +36,27 @@ class Unit(StrEnum):
     sentence = "sentence"
 
 
+class CoderKind(StrEnum):
+    model = "model"
+    keywords = "keywords"
+
+
+CODER_HELP = "model: the classifier (default model for the codebook, or --train/--model); keywords: keyword coder."
+TRAIN_HELP = "Labels CSV (columns text or segment_id, and codes separated by ';') to train the classifier on."
+MODEL_HELP = "A model saved with `qualkit train`."
+
+
+def _choice(coder: CoderKind, train: Path | None, model: Path | None):
+    from qualkit.pipeline import CoderChoice
+
+    return CoderChoice(coder.value, train, model)
+
+
+def _report_messages(messages) -> None:
+    for message in messages:
+        console.print(f"[cyan]note:[/cyan] {message}")
+
+
 def _fail(error: Exception) -> None:
     console.print(f"[red]error:[/red] {error}")
     raise typer.Exit(code=2)
@@ -71,16 +92,21 @@ def run(
     codebook: Path = typer.Option(None, "--codebook", "-c", help="Codebook YAML (default: boligsosialt)."),
     out: Path = typer.Option(Path("out"), "--out", "-o", help="Output folder."),
     unit: Unit = typer.Option(Unit.turn, "--unit", "-u", help="Coding unit."),
+    coder: CoderKind = typer.Option(CoderKind.model, "--coder", help=CODER_HELP),
+    train: Path = typer.Option(None, "--train", help=TRAIN_HELP),
+    model: Path = typer.Option(None, "--model", help=MODEL_HELP),
 ) -> None:
     """Run the main job: ingest, segment, code and write theme tables per kommune."""
     from qualkit.pipeline import run as run_job
 
     try:
         with _Bar() as bar:
-            result = run_job(folder, codebook, out=out, unit=unit.value, progress=bar)
+            result = run_job(folder, codebook, out=out, unit=unit.value, progress=bar,
+                             coder=_choice(coder, train, model))
     except (QualkitError, OSError) as error:
         _fail(error)
     _report_skipped(result.skipped)
+    _report_messages(result.messages)
     if result.segments.empty:
         console.print("[red]error:[/red] no document could be processed")
         raise typer.Exit(code=1)
@@ -112,22 +138,103 @@ def code(
     codebook: Path = typer.Option(None, "--codebook", "-c", help="Codebook YAML (default: boligsosialt)."),
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the segment table (CSV)."),
     unit: Unit = typer.Option(Unit.turn, "--unit", "-u", help="Coding unit."),
+    coder: CoderKind = typer.Option(CoderKind.model, "--coder", help=CODER_HELP),
+    train: Path = typer.Option(None, "--train", help=TRAIN_HELP),
+    model: Path = typer.Option(None, "--model", help=MODEL_HELP),
 ) -> None:
-    """Segment and code a folder and write just the segment table."""
+    """Segment and code a folder (or project) and write just the segment table."""
     from qualkit.export import write_csv
     from qualkit.pipeline import code_corpus
 
+    messages: list[str] = []
     try:
         with _Bar() as bar:
-            coded, corpus, coder = code_corpus(folder, codebook, unit=unit.value, progress=bar)
+            coded, corpus, used = code_corpus(folder, codebook, unit=unit.value, progress=bar,
+                                              coder=_choice(coder, train, model), messages=messages)
     except (QualkitError, OSError) as error:
         _fail(error)
     _report_skipped([(s.path, s.reason) for s in corpus.skipped])
+    _report_messages(messages)
     if coded.empty:
         console.print("[red]error:[/red] no document could be processed")
         raise typer.Exit(code=1)
     write_csv(coded, out)
-    console.print(f"wrote {len(coded)} segments from {coded['document'].nunique()} documents to {out} ({coder.name})")
+    console.print(f"wrote {len(coded)} segments from {coded['document'].nunique()} documents to {out} ({used.name})")
+
+
+@app.command()
+def train(
+    labels: Path = typer.Argument(..., help=TRAIN_HELP),
+    out: Path = typer.Option(..., "--out", "-o", help="Where to save the model (.joblib)."),
+    folder: Path = typer.Option(None, "--corpus", help="Folder or project whose segments labels refer to by id."),
+    codebook: Path = typer.Option(None, "--codebook", "-c", help="Codebook YAML (default: boligsosialt)."),
+    unit: Unit = typer.Option(Unit.turn, "--unit", "-u", help="Coding unit of --corpus."),
+) -> None:
+    """Train the classifier on coded segments (plus the codebook) and save it."""
+    import pandas as pd
+
+    from qualkit.classify import save_model, weak_evidence_message
+    from qualkit.codebook import load_codebook
+    from qualkit.coders import train_from_labels
+
+    try:
+        book = load_codebook(codebook)
+        segments = _segments(folder, book, unit) if folder else pd.DataFrame(columns=["segment_id", "document", "text"])
+        model, messages = train_from_labels(book, segments, labels)
+        save_model(model, out)
+    except (QualkitError, OSError) as error:
+        _fail(error)
+    weak = weak_evidence_message(model)
+    _report_messages(messages + ([weak] if weak else []))
+    console.print(f"saved model to {out}")
+
+
+@app.command()
+def suggest(
+    folder: Path = typer.Argument(..., help="Folder (or project) whose segments to choose from."),
+    out: Path = typer.Option(..., "--out", "-o", help="CSV of the segments to code next (fill its 'codes')."),
+    n: int = typer.Option(20, "--n", "-n", help="How many segments to suggest."),
+    labels: Path = typer.Option(None, "--labels", help="Labels coded so far (trains the model, excluded)."),
+    model: Path = typer.Option(None, "--model", help=MODEL_HELP),
+    codebook: Path = typer.Option(None, "--codebook", "-c", help="Codebook YAML (default: boligsosialt)."),
+    unit: Unit = typer.Option(Unit.turn, "--unit", "-u", help="Coding unit."),
+) -> None:
+    """Write the segments whose coding would teach the model most (uncertain, spread over documents/kommuner).
+
+    The loop: code the suggested rows (column `codes`), append them to your labels file, run `suggest` again.
+    """
+    from qualkit.active import suggest as choose
+    from qualkit.classify import default_classifier, load_model, read_labels
+    from qualkit.codebook import load_codebook
+    from qualkit.coders import train_from_labels
+    from qualkit.export import write_csv
+
+    messages: list[str] = []
+    try:
+        book = load_codebook(codebook)
+        segments = _segments(folder, book, unit)
+        coded_ids: list[str] = []
+        if labels is not None:
+            estimator, messages = train_from_labels(book, segments, labels)
+            coded_ids = [i for i in read_labels(labels, segments, book)["segment_id"] if i]
+        else:
+            estimator = load_model(model, book) if model else default_classifier(book)
+        chosen = choose(estimator, segments, n=n, coded=coded_ids, random_state=0)
+    except (QualkitError, OSError) as error:
+        _fail(error)
+    columns = ["segment_id", "document", "kommune", "speaker", "text", "uncertainty"]
+    table = chosen[[c for c in columns if c in chosen.columns]].assign(codes="")
+    write_csv(table, out)
+    _report_messages(messages)
+    console.print(f"wrote {len(table)} segments to code next to {out}")
+
+
+def _segments(folder: Path, codebook, unit: Unit):
+    from qualkit.project.source import load_segments
+
+    loaded = load_segments(folder, unit=unit.value, codebook=codebook)
+    _report_skipped(loaded.skipped)
+    return loaded.segments
 
 
 @app.command()

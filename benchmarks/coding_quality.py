@@ -1,0 +1,249 @@
+"""How well does qualkit code? Keyword coder vs classifier vs the human coders, on the dev gold.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/coding_quality.py                 # full run (a few minutes on 1 core)
+    .venv/bin/python benchmarks/coding_quality.py --quick         # smoke run (well under a minute)
+    .venv/bin/python benchmarks/coding_quality.py --data ../shared/data/gold/dev.jsonl --seeds 5
+
+What it prints:
+
+1. Leave-one-report-out (train on three reports, test on the fourth, predictions pooled): per-code F1 and
+   Krippendorff's alpha (nominal, gold vs coder) for the keyword coder, the classifier (three reports +
+   codebook), the classifier with the demo gold added (what ``default_classifier`` ships with), and the
+   human coders A and B against the gold.
+2. The model as a coder: kappa and alpha per code between the model and each human coder, next to A vs B.
+3. Learning curves: macro-F1 on the held-out report after 25 … 400 coded segments chosen by active learning
+   (``qualkit.active.suggest``) or at random, mean ± sd over seeds and held-out reports.
+4. Speed: train + predict on 10,000 segments (made by recombining sentences of the dev set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import sys
+import time
+import warnings
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.metrics import f1_score  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qualkit.active import simulate  # noqa: E402
+from qualkit.agree import cohen_kappa, krippendorff_alpha  # noqa: E402
+from qualkit.classify import (  # noqa: E402
+    SegmentClassifier,
+    demo_gold_paths,
+    read_gold_jsonl,
+    resolve_code,
+)
+from qualkit.codebook import load_codebook  # noqa: E402
+
+SIZES = (25, 50, 100, 200, 400)
+
+
+def load_dev(path: Path, codes: list[str]) -> pd.DataFrame:
+    """The dev gold as a segment table: document (= report), segment_id, text, gold and coder columns."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    table = pd.DataFrame(
+        {
+            "document": [r["report"] for r in rows],
+            "segment_id": [r["id"] for r in rows],
+            "text": [r["text"] for r in rows],
+        }
+    )
+    for source in ("codes", "coder_a", "coder_b"):
+        for code in codes:
+            table[f"{source}:{code}"] = [
+                int(code in {resolve_code(c, codes) for c in (r.get(source) or [])}) for r in rows
+            ]
+    return table
+
+
+def matrix(table: pd.DataFrame, source: str, codes: list[str]) -> np.ndarray:
+    return table[[f"{source}:{code}" for code in codes]].to_numpy()
+
+
+def alpha(gold: np.ndarray, pred: np.ndarray) -> float:
+    return krippendorff_alpha(np.vstack([gold, pred]).astype(float))
+
+
+def scores_table(gold: np.ndarray, predictions: dict[str, np.ndarray], codes: list[str]) -> pd.DataFrame:
+    """One row per coder: F1 and alpha per code, macro-F1 and mean alpha."""
+    rows = []
+    for name, pred in predictions.items():
+        f1 = f1_score(gold, pred, average=None, zero_division=0)
+        alphas = [alpha(gold[:, j], pred[:, j]) for j in range(len(codes))]
+        row = {"coder": name, "macro_F1": f1.mean(), "mean_alpha": float(np.mean(alphas))}
+        row.update({f"F1 {c}": v for c, v in zip(codes, f1, strict=True)})
+        row.update({f"α {c}": v for c, v in zip(codes, alphas, strict=True)})
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("coder")
+
+
+def loro(dev: pd.DataFrame, codebook, demo: pd.DataFrame | None, params: dict) -> dict[str, np.ndarray]:
+    """Leave-one-report-out predictions of the classifier, with and without the demo gold."""
+    codes = codebook.code_names
+    gold = matrix(dev, "codes", codes)
+    out = {"classifier": np.zeros_like(gold)}
+    if demo is not None:
+        out["classifier+demo"] = np.zeros_like(gold)
+    for report in sorted(dev["document"].unique()):
+        train, test = dev[dev["document"] != report], dev[dev["document"] == report]
+        model = SegmentClassifier(codebook, **params).fit(train, gold[train.index])
+        out["classifier"][test.index] = model.predict(test)
+        if demo is not None:
+            both = pd.concat([train[["document", "text"]], demo[["document", "text"]]], ignore_index=True)
+            labels = np.vstack([gold[train.index], demo[codes].to_numpy()])
+            model = SegmentClassifier(codebook, **params).fit(both, labels)
+            out["classifier+demo"][test.index] = model.predict(test)
+    return out
+
+
+def model_vs_humans(dev: pd.DataFrame, pred: np.ndarray, codes: list[str], model_name: str) -> pd.DataFrame:
+    """Kappa and alpha per code between every pair of (model, coder A, coder B)."""
+    coders = {model_name: pred, "coder A": matrix(dev, "coder_a", codes), "coder B": matrix(dev, "coder_b", codes)}
+    pairs = [(model_name, "coder A"), (model_name, "coder B"), ("coder A", "coder B")]
+    rows = []
+    for first, second in pairs:
+        row = {"pair": f"{first} vs {second}"}
+        for j, code in enumerate(codes):
+            a, b = coders[first][:, j], coders[second][:, j]
+            row[f"κ {code}"] = cohen_kappa(a.tolist(), b.tolist())
+            row[f"α {code}"] = alpha(a, b)
+        row["mean κ"] = np.mean([row[f"κ {c}"] for c in codes])
+        row["mean α"] = np.mean([row[f"α {c}"] for c in codes])
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("pair")
+
+
+def learning_curves(dev: pd.DataFrame, codebook, demo: pd.DataFrame | None, params: dict, sizes, seeds: int,
+                    reports: list[str]) -> pd.DataFrame:
+    """Macro-F1 on the held-out report after n coded segments, active learning vs random choice."""
+    codes = codebook.code_names
+    gold = matrix(dev, "codes", codes)
+    rows = []
+    for report in reports:
+        test = dev[dev["document"] == report]
+        for seed in range(seeds):
+            rng = np.random.default_rng(seed)
+            train = dev[dev["document"] != report]
+            pool = train.loc[rng.permutation(train.index)[: int(0.8 * len(train))]].copy()
+            labels = pd.DataFrame(gold[pool.index], columns=codes, index=pool.index)
+            base = _base_model(codebook, demo, params)
+            for strategy in ("active", "random"):
+                models = simulate(codebook, pool, labels, sizes, strategy=strategy, base_model=base,
+                                  params=params, random_state=seed, extra_training=demo, max_batch=100)
+                for size, model in models.items():
+                    pred = model.predict(test)
+                    rows.append({"report": report, "seed": seed, "strategy": strategy, "n": size,
+                                 "macro_F1": f1_score(gold[test.index], pred, average="macro", zero_division=0),
+                                 "mean_alpha": np.mean([alpha(gold[test.index][:, j], pred[:, j])
+                                                        for j in range(len(codes))])})
+            print(f"  curves: report {report} seed {seed} done", file=sys.stderr, flush=True)
+    return pd.DataFrame(rows)
+
+
+def _base_model(codebook, demo: pd.DataFrame | None, params: dict) -> SegmentClassifier:
+    if demo is None or demo.empty:
+        return SegmentClassifier(codebook, **params).fit([], np.zeros((0, len(codebook.code_names)), dtype=int))
+    return SegmentClassifier(codebook, **params).fit(demo, demo[codebook.code_names])
+
+
+def speed(dev: pd.DataFrame, codebook, params: dict, n: int) -> dict[str, float]:
+    """Seconds to train on and then code ``n`` segments recombined from sentences of the dev set."""
+    rng = random.Random(0)
+    sentences = [s for t in dev["text"] for s in re.split(r"(?<=[.!?])\s+", t) if len(s) > 30]
+    texts = [" ".join(rng.sample(sentences, rng.randint(2, 5))) for _ in range(n)]
+    gold = matrix(dev, "codes", codebook.code_names)
+    # labels that depend on the text (the keyword-bearing sentences), so that training behaves as on real data
+    by_sentence = {}
+    for text, row in zip(dev["text"], gold, strict=True):
+        for s in re.split(r"(?<=[.!?])\s+", text):
+            by_sentence[s] = row
+    labels = np.array([np.max([by_sentence.get(s, np.zeros(len(row))) for s in re.split(r"(?<=[.!?])\s+", t)],
+                              axis=0) for t in texts]).astype(int)
+    segments = pd.DataFrame({"document": [f"doc{i % 50}" for i in range(n)], "text": texts})
+    start = time.perf_counter()
+    model = SegmentClassifier(codebook, **params).fit(segments, labels)
+    fitted = time.perf_counter()
+    model.predict(segments)
+    done = time.perf_counter()
+    return {"segments": n, "train_s": fitted - start, "predict_s": done - fitted, "total_s": done - start}
+
+
+def show(title: str, table: pd.DataFrame) -> None:
+    print(f"\n## {title}\n")
+    with pd.option_context("display.width", 200, "display.max_columns", 50, "display.float_format", "{:.3f}".format):
+        print(table.to_string())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "gold" / "dev.jsonl")
+    parser.add_argument("--codebook", type=Path, default=None)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--speed-n", type=int, default=10_000)
+    parser.add_argument("--no-demo", action="store_true", help="do not add the demo gold to training")
+    parser.add_argument("--quick", action="store_true", help="fast smoke run: 1 seed, 1 held-out report, 2k speed")
+    args = parser.parse_args(argv)
+    if not args.data.exists():
+        print(f"{args.data}: not found (pass --data path/to/dev.jsonl)", file=sys.stderr)
+        return 2
+    warnings.filterwarnings("ignore", category=UserWarning)
+    codebook = load_codebook(args.codebook)
+    codes = codebook.code_names
+    dev = load_dev(args.data, codes)
+    paths = [] if args.no_demo else demo_gold_paths()
+    demo = read_gold_jsonl(paths, codebook) if paths else None
+    params: dict = {}
+    print(f"# Coding quality on {args.data} ({len(dev)} segments, {dev['document'].nunique()} reports)")
+    print(f"codebook {codebook.name} ({codebook.fingerprint}); demo gold: {', '.join(p.name for p in paths) or 'none'}")
+
+    gold = matrix(dev, "codes", codes)
+    start = time.perf_counter()
+    predictions = {"keyword coder": _keyword_predictions(codebook, dev)}
+    predictions.update(loro(dev, codebook, demo, params))
+    predictions["coder A"] = matrix(dev, "coder_a", codes)
+    predictions["coder B"] = matrix(dev, "coder_b", codes)
+    show("Leave-one-report-out: each coder vs gold (F1, Krippendorff's α nominal)",
+         scores_table(gold, predictions, codes))
+    print(f"\n({time.perf_counter() - start:.1f} s)")
+    main_model = "classifier+demo" if demo is not None else "classifier"
+    show(f"The model as a coder ({main_model}, leave-one-report-out) next to the humans",
+         model_vs_humans(dev, predictions[main_model], codes, main_model))
+
+    reports = sorted(dev["document"].unique())
+    sizes = (25, 100) if args.quick else SIZES
+    seeds = 1 if args.quick else args.seeds
+    curves = learning_curves(dev, codebook, demo, params, sizes, seeds, reports[:1] if args.quick else reports)
+    summary = curves.groupby(["n", "strategy"])["macro_F1"].agg(["mean", "std"]).unstack("strategy")
+    show(f"Learning curves: macro-F1 on the held-out report ({seeds} seeds × {len(curves.report.unique())} "
+         "held-out reports), active learning vs random", summary)
+    alpha_summary = curves.groupby(["n", "strategy"])["mean_alpha"].mean().unstack("strategy")
+    show("Learning curves: mean α", alpha_summary)
+
+    timing = speed(dev, codebook, params, 2000 if args.quick else args.speed_n)
+    show("Speed (train + predict, seconds, one core)", pd.DataFrame([timing]).set_index("segments"))
+    return 0
+
+
+def _keyword_predictions(codebook, dev: pd.DataFrame) -> np.ndarray:
+    from qualkit.code import KeywordCoder
+
+    return KeywordCoder(codebook).predict(dev["text"].tolist())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

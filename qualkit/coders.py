@@ -1,0 +1,87 @@
+"""Choosing a coder for the main job: the keyword coder, the default model, a saved model, or a model trained
+on a labels file. The CLI and :mod:`qualkit.pipeline` call :func:`make_coder` once the segments exist, because
+labels given by ``segment_id`` are matched against them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from qualkit.code import Coder, KeywordCoder
+from qualkit.codebook import Codebook
+
+CODERS = ("model", "keywords")
+
+
+def make_coder(
+    codebook: Codebook,
+    segments: pd.DataFrame,
+    kind: str = "model",
+    train: str | Path | None = None,
+    model: str | Path | None = None,
+    nlp=None,
+) -> tuple[Coder, list[str]]:
+    """The coder to use and messages for the user (weak evidence, unmatched label rows).
+
+    - ``train``: a labels CSV (``text``/``segment_id`` and ``codes``); a classifier is trained on it plus the
+      codebook (and, for the default codebook, the coded demo corpus).
+    - ``model``: a model saved with ``qualkit train``; refused when it was trained on another codebook.
+    - otherwise ``kind``: ``model`` (the default model for the codebook) or ``keywords``.
+    """
+    from qualkit import classify
+
+    messages: list[str] = []
+    if kind not in CODERS:
+        raise ValueError(f"coder must be one of {', '.join(CODERS)}, not {kind!r}")
+    if train is not None:
+        trained, messages = train_from_labels(codebook, segments, train)
+        estimator = trained
+    elif model is not None:
+        estimator = classify.load_model(model, codebook)
+    elif kind == "keywords":
+        return KeywordCoder(codebook, nlp=nlp), messages
+    else:
+        estimator = classify.default_classifier(codebook)
+    weak = classify.weak_evidence_message(estimator)
+    if weak:
+        messages.append(weak)
+    return classify.ClassifierCoder(estimator), messages
+
+
+def train_from_labels(codebook: Codebook, segments: pd.DataFrame, labels_path: str | Path):
+    """Train a classifier on a labels file matched to ``segments`` (plus the codebook and shipped gold)."""
+    from qualkit import classify
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        labels = classify.read_labels(labels_path, segments, codebook)
+    messages = [str(w.message) for w in caught]
+    usable = labels[labels["text"].fillna("").str.strip() != ""]
+    if usable.empty:
+        raise classify.LabelsError(f"{labels_path}: no label row with a text or a matching segment_id")
+    extra = _shipped_gold(codebook)
+    texts = pd.concat([usable[["document", "text"]].fillna({"document": "labels"}), extra[["document", "text"]]],
+                      ignore_index=True)
+    Y = pd.concat([usable[codebook.code_names], extra[codebook.code_names]], ignore_index=True)
+    model = classify.train_classifier(texts, Y, codebook)
+    messages.append(f"trained on {len(usable)} labelled segments from {labels_path}"
+                    + (f" and {len(extra)} coded demo segments" if len(extra) else ""))
+    return model, messages
+
+
+def _shipped_gold(codebook: Codebook) -> pd.DataFrame:
+    """The coded demo corpus, when the codebook is qualkit's default (it was coded with that codebook)."""
+    from qualkit import classify
+    from qualkit.codebook import DEFAULT_CODEBOOK, load_codebook
+
+    empty = pd.DataFrame(columns=["document", "text", *codebook.code_names])
+    try:
+        if load_codebook(DEFAULT_CODEBOOK).fingerprint != codebook.fingerprint:
+            return empty
+    except Exception:  # no default codebook beside the package: nothing shipped to add
+        return empty
+    paths = classify.demo_gold_paths()
+    return classify.read_gold_jsonl(paths, codebook) if paths else empty

@@ -1,0 +1,369 @@
+"""Tests for qualkit.classify: estimator API, features, persistence and its refusals, labels files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GroupKFold, cross_val_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+import qualkit
+import qualkit.classify as classify
+from qualkit.classify import (
+    ClassifierCoder,
+    KeywordMatcher,
+    LabelsError,
+    SegmentClassifier,
+    default_classifier,
+    load_model,
+    read_labels,
+    resolve_code,
+    save_model,
+    stem,
+    train_classifier,
+)
+from qualkit.codebook import load_codebook, parse_codebook
+from qualkit.errors import ModelError
+
+DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "gold" / "dev.jsonl"
+
+# Small, readable training material: 8 texts per code, from four "documents".
+TEXTS = {
+    "bolig": [
+        "Kommunen har for få utleieboliger, og ventelistene blir lengre.",
+        "Han fikk endelig en egen leilighet etter et år på hospits.",
+        "Boligene ligger langt fra sentrum og er i dårlig stand.",
+        "Naboene klaget, og hun ble kastet ut av boligen.",
+        "Vi trenger flere små boliger til enslige.",
+        "Bofellesskapet har seks plasser og alltid fullt belegg.",
+        "Mange blir boende i midlertidige botilbud i månedsvis.",
+        "Det er vanskelig å skaffe bolig på det private leiemarkedet.",
+    ],
+    "tjenester": [
+        "Miljøterapeuten følger ham opp i boligen tre ganger i uka.",
+        "Hun fikk ingen oppfølging etter utskrivning fra behandling.",
+        "Det ambulante teamet gir rusbehandling hjemme hos brukeren.",
+        "NAV-veilederen hjelper med arbeidstrening og aktivitet.",
+        "Han har individuell plan og en fast koordinator.",
+        "Døgnbemanning i boligen gjør at beboerne får hjelp om natten.",
+        "Psykisk helsetjeneste gir samtaler hver uke.",
+        "Botrening handler om å lære å lage mat og betale regninger.",
+    ],
+    "okonomi": [
+        "Kommunen har ikke midler til å finansiere tiltaket.",
+        "Husleien er for høy i forhold til bostøtten.",
+        "Budsjettet ble kuttet med to millioner kroner.",
+        "Han har stor gjeld og får økonomisk rådgivning.",
+        "Tilskudd fra Husbanken dekket deler av kostnadene.",
+        "Startlån gjorde det mulig å kjøpe en leilighet.",
+        "Depositum og sosialhjelp er ofte et problem.",
+        "Driftsutgiftene for prosjektet var høyere enn ventet.",
+    ],
+}
+NEGATIVE = [
+    "Rapporten bygger på intervjuer og dokumentstudier.",
+    "Tabell 3 viser fordelingen etter alder og kjønn.",
+    "Metoden er beskrevet i kapittel to.",
+    "Deltakerne kom fra fem kommuner på Vestlandet.",
+]
+
+
+@pytest.fixture(scope="module")
+def codebook():
+    return load_codebook()
+
+
+@pytest.fixture(scope="module")
+def data(codebook):
+    names = codebook.code_names
+    texts, rows = [], []
+    for code, examples in TEXTS.items():
+        for text in examples:
+            texts.append(text)
+            rows.append([int(resolve_code(code, names) == name) for name in names])
+    for text in NEGATIVE * 2:
+        texts.append(text)
+        rows.append([0] * len(names))
+    Y = np.array(rows)
+    groups = np.arange(len(texts)) % 4
+    return texts, Y, groups
+
+
+@pytest.fixture(scope="module")
+def model(codebook, data):
+    texts, Y, groups = data
+    return SegmentClassifier(codebook, cv=2, min_positives=3).fit(texts, Y, groups=groups)
+
+
+# -- features ------------------------------------------------------------------------------------------------
+
+
+def test_stem_joins_inflections():
+    assert stem("boligene") == stem("boliger") == stem("bolig")
+    assert stem("tjenestene") == stem("tjenester")
+
+
+def test_keyword_matcher_counts_prefixes_parts_and_skips_traps(codebook):
+    matcher = KeywordMatcher(codebook)
+    names = codebook.code_names
+    econ = names.index(resolve_code("økonomi", names))
+    hits = matcher.hits(["Kommunen har ikke midler til dette.", "Et midlertidig tilbud, imidlertid godt."])
+    assert hits[0, econ] >= 1
+    assert hits[1, econ] == 0
+    bolig = names.index("bolig")
+    assert matcher.hits(["utleieboligene er fulle"])[0, bolig] >= 1
+    assert matcher.hits(["Husbanken var med"])[0, bolig] == 0
+
+
+def test_resolve_code_accepts_ascii_spelling():
+    assert resolve_code("økonomi", ["bolig", "okonomi"]) == "okonomi"
+    assert resolve_code("Okonomi", ["bolig", "økonomi"]) == "økonomi"
+    assert resolve_code("penger", ["bolig", "økonomi"]) is None
+
+
+# -- estimator API -------------------------------------------------------------------------------------------
+
+
+def test_fit_returns_self_and_learned_attributes_end_in_underscore(codebook, data):
+    texts, Y, groups = data
+    estimator = SegmentClassifier(codebook, cv=2, min_positives=3)
+    assert estimator.fit(texts, Y, groups=groups) is estimator
+    assert estimator.classes_ == codebook.code_names
+    assert estimator.thresholds_.shape == (len(codebook.code_names),)
+    assert not any(name.endswith("_") for name in vars(SegmentClassifier(codebook)))
+
+
+def test_init_only_stores_params_and_clone_keeps_them(codebook):
+    estimator = SegmentClassifier(codebook, C=2.5, keyword_weight=0.5)
+    params = estimator.get_params()
+    assert params["C"] == 2.5 and params["keyword_weight"] == 0.5
+    twin = clone(estimator)
+    assert twin.get_params()["C"] == 2.5 and twin is not estimator
+    twin.set_params(C=7.0)
+    assert twin.C == 7.0 and estimator.C == 2.5
+
+
+def test_predict_shapes_and_ranges(model, codebook):
+    probs = model.predict_proba(["Vi mangler boliger og penger.", "Metode og utvalg."])
+    assert probs.shape == (2, len(codebook.code_names))
+    assert ((probs >= 0) & (probs <= 1)).all()
+    pred = model.predict(["Vi mangler boliger og penger."])
+    assert set(np.unique(pred)) <= {0, 1}
+
+
+def test_model_learns_the_obvious(model, codebook):
+    names = codebook.code_names
+    probs = model.predict_proba(["Det bygges nye kommunale utleieboliger med små leiligheter."])[0]
+    assert probs[names.index("bolig")] > probs[names.index("brukermedvirkning")]
+
+
+def test_works_in_pipeline_and_cross_validation(codebook, data):
+    texts, Y, groups = data
+    pipeline = Pipeline([
+        ("strip", FunctionTransformer(lambda xs: [x.strip() for x in xs])),
+        ("classify", SegmentClassifier(codebook, cv=2, min_positives=3)),
+    ])
+    pipeline.fit(texts, Y)
+    assert pipeline.predict(texts[:3]).shape == (3, len(codebook.code_names))
+    scores = cross_val_score(SegmentClassifier(codebook, cv=2, min_positives=3), np.array(texts, dtype=object), Y,
+                             groups=groups, cv=GroupKFold(n_splits=2))
+    assert len(scores) == 2 and np.isfinite(scores).all()
+
+
+def test_accepts_a_segment_table_and_groups_by_document(codebook, data):
+    texts, Y, groups = data
+    table = pd.DataFrame({"document": [f"d{g}" for g in groups], "text": texts})
+    labels = pd.DataFrame(Y, columns=codebook.code_names)
+    estimator = SegmentClassifier(codebook, cv=2, min_positives=3).fit(table, labels)
+    assert estimator.predict(table).shape == Y.shape
+
+
+def test_without_codebook_uses_label_columns(data):
+    texts, Y, _ = data
+    labels = pd.DataFrame(Y[:, :3], columns=["a", "b", "c"])
+    estimator = SegmentClassifier(None, cv=2, min_positives=3).fit(texts, labels)
+    assert estimator.classes_ == ["a", "b", "c"]
+
+
+def test_rejects_bad_input(codebook, data):
+    texts, Y, _ = data
+    with pytest.raises(ValueError, match="shape"):
+        SegmentClassifier(codebook).fit(texts, Y[:, :2])
+    with pytest.raises(ValueError, match="0 and 1"):
+        SegmentClassifier(codebook).fit(texts, Y * 2)
+    with pytest.raises(ValueError, match="single string"):
+        SegmentClassifier(codebook).fit("én tekst", Y[:1])
+
+
+def test_evidence_flags_codes_without_examples(model, codebook):
+    weak = model.weak_codes_
+    assert "brukermedvirkning" in weak  # no coded examples at all: rests on the codebook alone
+    assert set(model.evidence_.columns) >= {"positives", "threshold", "weak_evidence"}
+
+
+def test_cold_start_from_codebook_only(codebook, tmp_path, monkeypatch):
+    monkeypatch.setenv("QUALKIT_CACHE", str(tmp_path))
+    monkeypatch.setattr(classify, "demo_gold_paths", lambda root=None: [])
+    model = default_classifier(codebook)
+    assert set(model.weak_codes_) == set(codebook.code_names)
+    names = codebook.code_names
+    probs = model.predict_proba(["Kommunen kuttet budsjettet og tilskuddene til boligene."])[0]
+    econ = names.index(resolve_code("økonomi", names))
+    assert probs[econ] > probs[names.index("brukermedvirkning")]
+    assert list(tmp_path.glob("models/*.joblib")), "the cold-start model is cached"
+
+
+# -- the model as a coder ------------------------------------------------------------------------------------
+
+
+def test_classifier_coder_has_the_coder_interface(model, codebook):
+    segments = pd.DataFrame({"segment_id": ["s1", "s2"], "text": ["Vi mangler boliger.", "Metode."]},
+                            index=[10, 11])
+    coder = ClassifierCoder(model)
+    assert coder.name.startswith(f"model:{codebook.name}@{qualkit.__version__}")
+    coded = coder.code(segments)
+    assert list(coded.index) == [10, 11]
+    for code in codebook.code_names:
+        assert coded[code].isin([0, 1]).all()
+        assert coded[f"{code}_score"].between(0, 1).all()
+
+
+# -- persistence ---------------------------------------------------------------------------------------------
+
+
+def test_save_and_load_round_trip(model, codebook, tmp_path):
+    path = save_model(model, tmp_path / "model.joblib")
+    loaded = load_model(path, codebook)
+    texts = ["Kommunen har ikke midler til flere boliger.", "Vi trenger bedre samarbeid med NAV."]
+    np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts))
+    assert ClassifierCoder(loaded).name == ClassifierCoder(model).name
+
+
+def test_load_refuses_another_codebook(model, tmp_path):
+    path = save_model(model, tmp_path / "model.joblib")
+    other = parse_codebook(
+        "name: annen\nlabel: Annen\ncodes:\n  - name: bolig\n    label: Bolig\n    definition: Boliger.\n"
+    )
+    with pytest.raises(ModelError, match="codebook"):
+        load_model(path, other)
+
+
+def test_load_refuses_another_qualkit_version(model, tmp_path, monkeypatch):
+    path = save_model(model, tmp_path / "model.joblib")
+    monkeypatch.setattr(qualkit, "__version__", "99.0.0")
+    with pytest.raises(ModelError, match="99.0.0"):
+        load_model(path)
+
+
+def test_load_refuses_other_files(tmp_path):
+    junk = tmp_path / "junk.joblib"
+    junk.write_text("not a model")
+    with pytest.raises(ModelError, match="not a qualkit model"):
+        load_model(junk)
+    with pytest.raises(ModelError, match="not found"):
+        load_model(tmp_path / "missing.joblib")
+
+
+# -- labels files --------------------------------------------------------------------------------------------
+
+SEGMENTS = pd.DataFrame({
+    "document": ["a.md", "a.md", "b.md"],
+    "kommune": ["Bergen", "Bergen", "Alta"],
+    "segment_id": ["a-0", "a-1", "b-0"],
+    "text": ["Vi mangler boliger.", "Husleien   er for høy.\n", "Metode."],
+})
+
+
+def test_read_labels_by_text_exact_and_whitespace_normalised(codebook, tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text('text,codes\nVi mangler boliger.,bolig\n"Husleien er for høy.",økonomi;bolig\nUkjent tekst,\n',
+                    encoding="utf-8")
+    with pytest.warns(UserWarning, match="1 of 3"):
+        labels = read_labels(path, SEGMENTS, codebook)
+    assert labels["segment_id"].tolist() == ["a-0", "a-1", None]
+    econ = resolve_code("økonomi", codebook.code_names)
+    assert labels.loc[1, econ] == 1 and labels.loc[1, "bolig"] == 1
+    assert labels.attrs["unmatched"] == [4]
+
+
+def test_read_labels_by_segment_id(codebook, tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("segment_id,codes\nb-0,\na-1;tjenester\n".replace(";tjenester", ",tjenester"), encoding="utf-8")
+    labels = read_labels(path, SEGMENTS, codebook)
+    assert labels["segment_id"].tolist() == ["b-0", "a-1"]
+    assert labels.loc[0, codebook.code_names].sum() == 0
+    assert labels.loc[1, "tjenester"] == 1
+    assert labels.loc[1, "text"] == SEGMENTS.loc[1, "text"]
+
+
+def test_read_labels_unknown_code_names_file_line_and_code(codebook, tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("text,codes\nVi mangler boliger.,bolig\nMetode.,boliger;penger\n", encoding="utf-8")
+    with pytest.raises(LabelsError, match=r"labels\.csv, line 3: unknown code 'boliger'"):
+        read_labels(path, SEGMENTS, codebook)
+
+
+def test_read_labels_needs_the_right_columns(codebook, tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("tekst,koder\nx,bolig\n", encoding="utf-8")
+    with pytest.raises(LabelsError, match="line 1"):
+        read_labels(path, SEGMENTS, codebook)
+
+
+def test_train_classifier_on_read_labels(codebook, data, tmp_path):
+    texts, Y, _ = data
+    model = train_classifier(texts, Y, codebook, cv=2, min_positives=3)
+    assert isinstance(model, SegmentClassifier)
+    assert ClassifierCoder(model).code(SEGMENTS).shape[0] == 3
+
+
+# -- on the real dev gold ------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not DEV.exists(), reason="../shared/data/gold/dev.jsonl is not available")
+def test_generalises_to_an_unseen_report(codebook):
+    rows = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+    names = codebook.code_names
+    table = pd.DataFrame({"document": [r["report"] for r in rows], "text": [r["text"] for r in rows]})
+    Y = np.array([[int(n in {resolve_code(c, names) for c in r["codes"]}) for n in names] for r in rows])
+    train = (table["document"] != "001").to_numpy()
+    model = SegmentClassifier(codebook).fit(table[train], Y[train])
+    from sklearn.metrics import f1_score
+
+    f1 = f1_score(Y[~train], model.predict(table[~train]), average="macro")
+    assert f1 > 0.6, f"macro-F1 on an unseen report fell to {f1:.2f}"
+
+
+def test_read_labels_feeds_train_classifier(codebook, tmp_path):
+    path = tmp_path / "labels.csv"
+    lines = ["segment_id,codes"] + [f"{sid},{code}" for sid, code in
+                                    [("a-0", "bolig"), ("a-1", "økonomi"), ("b-0", "")]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    labels = read_labels(path, SEGMENTS, codebook)
+    assert labels["document"].tolist() == ["a.md", "a.md", "b.md"]
+    model = train_classifier(labels[["document", "text"]], labels[codebook.code_names], codebook)
+    assert ClassifierCoder(model).code(SEGMENTS)["bolig"].isin([0, 1]).all()
+
+
+def test_weak_evidence_message_names_the_weak_codes(model):
+    from qualkit.classify import weak_evidence_message
+
+    message = weak_evidence_message(model)
+    assert message is not None and "brukermedvirkning (0 coded examples" in message
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_read_labels_delimiters_and_semicolon_separated_codes(codebook, tmp_path, delimiter):
+    path = tmp_path / "labels.csv"
+    codes = '"bolig;tjenester"' if delimiter == ";" else "bolig;tjenester"
+    path.write_text(f"\ufeffsegment_id{delimiter}codes\na-0{delimiter}{codes}\nb-0{delimiter}{codes}\n",
+                    encoding="utf-8")
+    labels = read_labels(path, SEGMENTS, codebook)
+    assert labels["segment_id"].tolist() == ["a-0", "b-0"]
+    assert labels[["bolig", "tjenester"]].to_numpy().tolist() == [[1, 1], [1, 1]]

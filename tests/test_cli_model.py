@@ -1,0 +1,81 @@
+"""The classifier from the command line: `code --train`, `code` with the default model, `train`, `suggest`."""
+
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from qualkit.cli import app
+
+runner = CliRunner()
+CODES = ["bolig", "tjenester", "organisering", "okonomi", "brukermedvirkning"]
+
+
+def _labels(path: Path, rows: list[tuple[str, str]], column: str = "text") -> Path:
+    pd.DataFrame(rows, columns=[column, "codes"]).to_csv(path, index=False)
+    return path
+
+
+def test_code_without_train_uses_the_default_model(transcript_folder: Path, tmp_path: Path):
+    out = tmp_path / "seg.csv"
+    result = runner.invoke(app, ["code", str(transcript_folder), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "model:boligsosialt@" in result.output
+    table = pd.read_csv(out, keep_default_na=False)
+    for code in CODES:
+        assert set(table[code]) <= {0, 1} and table[f"{code}_score"].between(0, 1).all()
+
+
+def test_code_with_train_learns_from_the_labels_by_text_and_by_segment_id(transcript_folder: Path, tmp_path: Path):
+    first = tmp_path / "first.csv"
+    result = runner.invoke(app, ["code", str(transcript_folder), "--coder", "keywords", "--out", str(first)])
+    assert result.exit_code == 0
+    segments = pd.read_csv(first, keep_default_na=False)
+    # a deliberately odd labelling: every segment that mentions NAV is "brukermedvirkning", nothing else is
+    by_text = [(t, "brukermedvirkning" if "NAV" in t else "") for t in segments["text"]] * 8
+    labels = _labels(tmp_path / "labels.csv", by_text)
+    out = tmp_path / "trained.csv"
+    result = runner.invoke(app, ["code", str(transcript_folder), "--train", str(labels), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "trained on 40 labelled segments" in result.output
+    trained = pd.read_csv(out, keep_default_na=False).set_index("segment_id")
+    nav = segments.loc[segments["text"].str.contains("NAV"), "segment_id"]
+    assert trained.loc[nav, "brukermedvirkning_score"].min() > trained.drop(nav)["brukermedvirkning_score"].max()
+    by_id = _labels(tmp_path / "ids.csv", [(i, "bolig;økonomi") for i in segments["segment_id"]], "segment_id")
+    result = runner.invoke(app, ["code", str(transcript_folder), "--train", str(by_id), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+
+
+def test_unknown_code_in_labels_names_file_line_and_code(transcript_folder: Path, tmp_path: Path):
+    labels = _labels(tmp_path / "bad.csv", [("Noe tekst.", "bolig"), ("Mer tekst.", "boliger")])
+    result = runner.invoke(app, ["code", str(transcript_folder), "--train", str(labels), "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2
+    assert "bad.csv" in result.output and "line 3" in result.output and "boliger" in result.output
+
+
+def test_train_saves_a_model_that_code_and_suggest_use(transcript_folder: Path, tmp_path: Path):
+    labels = _labels(tmp_path / "labels.csv", [("Vi mangler boliger.", "bolig"), ("Budsjettet er kuttet.", "okonomi")])
+    model = tmp_path / "modell.joblib"
+    result = runner.invoke(app, ["train", str(labels), "--out", str(model)])
+    assert result.exit_code == 0, result.output
+    assert model.stat().st_size > 0
+    out = tmp_path / "seg.csv"
+    assert runner.invoke(app, ["code", str(transcript_folder), "--model", str(model), "--out", str(out)]).exit_code == 0
+    suggestions = tmp_path / "neste.csv"
+    result = runner.invoke(app, ["suggest", str(transcript_folder), "--model", str(model), "-n", "3",
+                                 "--out", str(suggestions)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(suggestions, keep_default_na=False)
+    assert len(table) == 3 and table["codes"].eq("").all() and table["segment_id"].is_unique
+
+
+def test_suggest_leaves_out_what_is_already_coded(transcript_folder: Path, tmp_path: Path):
+    first = tmp_path / "first.csv"
+    runner.invoke(app, ["code", str(transcript_folder), "--coder", "keywords", "--out", str(first)])
+    ids = pd.read_csv(first)["segment_id"].tolist()
+    labels = _labels(tmp_path / "ids.csv", [(i, "bolig") for i in ids[:3]], "segment_id")
+    out = tmp_path / "neste.csv"
+    result = runner.invoke(app, ["suggest", str(transcript_folder), "--labels", str(labels), "-n", "5",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert set(pd.read_csv(out)["segment_id"]) == set(ids[3:])
