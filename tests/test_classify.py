@@ -209,7 +209,7 @@ def test_evidence_flags_codes_without_examples(model, codebook):
 
 def test_cold_start_from_codebook_only(codebook, tmp_path, monkeypatch):
     monkeypatch.setenv("QUALKIT_CACHE", str(tmp_path))
-    monkeypatch.setattr(classify, "demo_gold_paths", lambda root=None: [])
+    monkeypatch.setattr(classify.models, "demo_gold_paths", lambda root=None: [])
     model = default_classifier(codebook)
     assert set(model.weak_codes_) == set(codebook.code_names)
     names = codebook.code_names

@@ -1,0 +1,441 @@
+"""The multi-label segment classifier with the scikit-learn estimator API."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.model_selection import GroupKFold, KFold
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+from qualkit.classify.features import (
+    CharNgramVectorizer,
+    KeywordMatcher,
+    WordAnalyzer,
+    _keyword_vocabulary,
+    codebook_examples,
+    tokenize,
+)
+
+MIN_CV_SCORE = 0.2
+"""Below this out-of-fold score (kappa or F1) a code's stacking and tuned threshold are not trusted."""
+
+
+class SegmentClassifier(ClassifierMixin, BaseEstimator):
+    """Multi-label segment classifier: one calibrated score and one tuned threshold per code.
+
+    Parameters
+    ----------
+    codebook:
+        The :class:`~qualkit.codebook.Codebook`. It names the codes (columns of ``y``), gives the keyword
+        features and, with ``codebook_weight > 0``, adds its definitions and examples to the training data.
+        ``None`` trains on ``y`` alone (codes ``0..k-1`` or the columns of a DataFrame ``y``).
+    C:
+        Inverse regularisation strength of the per-code logistic regressions.
+    char_ngrams:
+        Range of character n-grams (within word boundaries); ``None`` leaves them out.
+    word_bigrams:
+        Add bigrams of word stems to the word features.
+    keyword_weight:
+        Scale of the codebook keyword features (0 leaves them out). Larger means a stronger prior.
+    codebook_weight:
+        Sample weight of the texts made from the codebook (0 leaves them out).
+    cv:
+        Folds for the out-of-fold scores that calibrate and set thresholds (grouped by document when
+        ``groups`` or a ``document`` column is given). Codes with fewer than ``min_positives`` positives
+        keep the threshold 0.5 on uncalibrated scores.
+    threshold_metric:
+        ``"kappa"`` (default: agreement with the human coders, which is what alpha measures) or ``"f1"``:
+        what the per-code threshold maximises on out-of-fold scores.
+    min_positives:
+        Positive examples a code needs before its threshold is tuned; fewer marks it as weak evidence.
+    max_features:
+        Cap on the character n-gram vocabulary (keeps the model small and fast).
+    """
+
+    def __init__(
+        self,
+        codebook: Any = None,
+        C: float = 4.0,
+        char_ngrams: tuple[int, int] | None = (3, 5),
+        word_bigrams: bool = True,
+        keyword_weight: float = 1.0,
+        codebook_weight: float = 1.0,
+        cv: int = 4,
+        threshold_metric: str = "kappa",
+        min_positives: int = 8,
+        max_features: int | None = 150_000,
+        fold: bool = True,
+        stack_keywords: bool = True,
+        min_group_df: int = 2,
+        random_state: int | None = 0,
+    ):
+        self.codebook = codebook
+        self.C = C
+        self.char_ngrams = char_ngrams
+        self.word_bigrams = word_bigrams
+        self.keyword_weight = keyword_weight
+        self.codebook_weight = codebook_weight
+        self.cv = cv
+        self.threshold_metric = threshold_metric
+        self.min_positives = min_positives
+        self.max_features = max_features
+        self.fold = fold
+        self.stack_keywords = stack_keywords
+        self.min_group_df = min_group_df
+        self.random_state = random_state
+
+    # -- fitting -------------------------------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any, groups: Sequence | None = None, sample_weight: Sequence | None = None):
+        """Fit on texts ``X`` (sequence of str, or DataFrame with ``text``) and 0/1 labels ``y``.
+
+        ``y`` is an (n, n_codes) 0/1 array or a DataFrame with one column per code. ``groups`` (e.g. the
+        document of each segment) keeps a document's segments in one fold when tuning thresholds; when ``X``
+        is a DataFrame with a ``document`` column and ``groups`` is None, that column is used.
+        """
+        with threadpool_limits(1):  # tiny BLAS calls: threads only oversubscribe the cores
+            return self._fit(X, y, groups, sample_weight)
+
+    def _fit(self, X: Any, y: Any, groups: Sequence | None, sample_weight: Sequence | None):
+        texts, frame_groups = _texts_and_groups(X)
+        groups = frame_groups if groups is None else np.asarray(groups)
+        if groups is not None and len(groups) != len(texts):
+            raise ValueError(f"groups has {len(groups)} entries but X has {len(texts)} texts")
+        self.classes_ = self._code_names(y)
+        Y = _indicator(y, self.classes_, n_rows=len(texts))
+        weights = np.ones(len(texts)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        extra_texts, extra_Y = self._codebook_material()
+        all_texts = texts + extra_texts
+        all_Y = np.vstack([Y, extra_Y]) if len(extra_texts) else Y
+        all_w = np.concatenate([weights, np.full(len(extra_texts), float(self.codebook_weight))])
+        self.vectorizers_ = self._make_vectorizers()
+        features, hits = self._featurise(all_texts, fit=True)
+        self.feature_mask_ = self._shared_features(features, groups, len(texts))
+        if self.feature_mask_ is not None:
+            features = features[:, self.feature_mask_]
+        self.estimators_ = [self._fit_one(features, all_Y[:, j], all_w) for j in range(len(self.classes_))]
+        oof = self._out_of_fold(features, all_Y, all_w, len(texts), groups)
+        self._fit_second_stage(oof, hits[: len(texts)], Y, weights, groups)
+        self.evidence_ = self._evidence(Y, len(extra_texts))
+        return self
+
+    def _code_names(self, y: Any) -> list[str]:
+        if self.codebook is not None:
+            return list(self.codebook.code_names)
+        if isinstance(y, pd.DataFrame):
+            return [str(c) for c in y.columns]
+        return [str(j) for j in range(np.asarray(y).shape[1])]
+
+    def _codebook_material(self) -> tuple[list[str], np.ndarray]:
+        if self.codebook is None or not self.codebook_weight:
+            return [], np.zeros((0, len(self.classes_)), dtype=int)
+        return codebook_examples(self.codebook)
+
+    def _make_vectorizers(self) -> dict[str, Any]:
+        vectorizers: dict[str, Any] = {
+            "word": TfidfVectorizer(
+                analyzer=WordAnalyzer(_keyword_vocabulary(self.codebook), bigrams=self.word_bigrams),
+                sublinear_tf=True,
+                min_df=1,
+                dtype=np.float32,
+            )
+        }
+        if self.char_ngrams:
+            vectorizers["char"] = CharNgramVectorizer(
+                ngram_range=tuple(self.char_ngrams), min_df=2, max_features=self.max_features, fold=self.fold
+            )
+        if self.codebook is not None and self.keyword_weight:
+            vectorizers["keywords"] = KeywordMatcher(self.codebook)
+        return vectorizers
+
+    def _featurise(self, texts: list[str], fit: bool = False) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The feature matrix and the keyword evidence (hits per code, then the token count)."""
+        blocks = []
+        texts = [tokenize(text) for text in texts]
+        hits = np.zeros((len(texts), len(self.classes_) + 1))
+        for name, vectorizer in self.vectorizers_.items():
+            if name == "keywords":
+                hits[:, :-1] = vectorizer.hits(texts)
+                blocks.append(self._keyword_block(hits[:, :-1]))
+            else:
+                blocks.append(vectorizer.fit_transform(texts) if fit else vectorizer.transform(texts))
+        hits[:, -1] = [len(tokens) for tokens in texts]
+        features = sp.hstack(blocks, format="csr", dtype=np.float64)
+        if not fit and getattr(self, "feature_mask_", None) is not None:
+            features = features[:, self.feature_mask_]
+        return features, hits
+
+    def _shared_features(self, features: sp.csr_matrix, groups, n_real: int) -> np.ndarray | None:
+        """Columns that occur in at least ``min_group_df`` groups (documents); the codebook counts as one.
+
+        Words that only one document uses (its project names, places, OCR errors) cannot generalise to
+        other documents, so they are dropped; this is what makes the model travel across reports.
+        """
+        if groups is None or self.min_group_df <= 1:
+            return None
+        groups = np.asarray(groups)
+        labels = list(dict.fromkeys(groups))
+        if len(labels) < self.min_group_df + 1:
+            return None
+        present = np.zeros(features.shape[1])
+        for label in labels:
+            present += features[np.flatnonzero(groups == label)].getnnz(axis=0) > 0
+        if features.shape[0] > n_real:
+            present += features[n_real:].getnnz(axis=0) > 0
+        mask = present >= self.min_group_df
+        n_keywords = 2 * len(self.classes_) if "keywords" in self.vectorizers_ else 0
+        if n_keywords:
+            mask[-n_keywords:] = True
+        return np.flatnonzero(mask)
+
+    def _keyword_block(self, hits: np.ndarray) -> sp.csr_matrix:
+        dense = np.hstack([np.log1p(hits), (hits > 0).astype(float)]) * float(self.keyword_weight)
+        return sp.csr_matrix(dense)
+
+    def _fit_one(self, features: sp.csr_matrix, y: np.ndarray, weights: np.ndarray):
+        if y.min() == y.max():  # a code never (or always) seen: a constant score
+            return float(y[0])
+        model = _linear_model(self.C, len(y))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(features, y, sample_weight=weights)
+        return model
+
+    def _out_of_fold(self, features, Y, weights, n_real: int, groups) -> np.ndarray | None:
+        """Out-of-fold first-stage scores of the real rows (codebook texts are in every training fold)."""
+        self.splits_ = _splits(n_real, groups, self.cv, self.random_state)
+        if self.splits_ is None:
+            return None
+        extra = np.arange(n_real, features.shape[0])
+        oof = np.zeros((n_real, len(self.classes_)))
+        for train, test in self.splits_:
+            rows = np.concatenate([train, extra])
+            for j in range(len(self.classes_)):
+                model = self._fit_one(features[rows], Y[rows, j], weights[rows])
+                oof[test, j] = _decision(model, features[test])
+        return oof
+
+    def _fit_second_stage(self, oof, hits, Y, weights, groups) -> None:
+        """Per code: combine the text score with keyword evidence (stacking), calibrate, tune a threshold.
+
+        The second stage is a small logistic regression on the out-of-fold text score, the keyword hits and
+        their density, so that it learns how much to trust each kind of evidence across documents; its own
+        out-of-fold probabilities give the threshold. Codes with too few examples, or whose out-of-fold
+        score stays below ``MIN_CV_SCORE``, keep the first stage and the threshold 0.5 (weak evidence).
+        """
+        k = len(self.classes_)
+        self.stackers_: list[LogisticRegression | None] = [None] * k
+        self.thresholds_ = np.full(k, 0.5)
+        self.cv_scores_ = np.full(k, np.nan)
+        if oof is None:
+            return
+        for j in range(k):
+            y = Y[:, j]
+            if y.sum() < self.min_positives or (len(y) - y.sum()) < self.min_positives:
+                continue
+            meta = self._meta(oof, hits, j)
+            probs = np.zeros(len(y))
+            for train, test in self.splits_:
+                if y[train].min() == y[train].max():
+                    probs[test] = y[train][0]
+                    continue
+                probs[test] = _fit_stacker(meta[train], y[train], weights[train]).predict_proba(meta[test])[:, 1]
+            threshold, score = _best_threshold(probs, y, self.threshold_metric)
+            self.cv_scores_[j] = score
+            if score >= MIN_CV_SCORE:  # else the tuned threshold is noise: keep the first stage at 0.5
+                self.stackers_[j] = _fit_stacker(meta, y, weights)
+                self.thresholds_[j] = threshold
+
+    def _meta(self, scores: np.ndarray, hits: np.ndarray, j: int) -> np.ndarray:
+        """Second-stage features for code ``j``: text score, log hits, any hit, hits per 100 words."""
+        if not self.stack_keywords or "keywords" not in self.vectorizers_:
+            return scores[:, [j]]
+        density = 100 * hits[:, j] / np.maximum(hits[:, -1], 20)
+        own = [scores[:, j], np.log1p(hits[:, j]), hits[:, j] > 0, np.log1p(density)]
+        return np.column_stack(own)
+
+    def _evidence(self, Y: np.ndarray, n_codebook: int) -> pd.DataFrame:
+        positives = Y.sum(axis=0).astype(int)
+        frame = pd.DataFrame(
+            {
+                "positives": positives,
+                "segments": len(Y),
+                "codebook_texts": n_codebook,
+                "cv_score": self.cv_scores_,
+                "threshold": self.thresholds_,
+            },
+            index=pd.Index(self.classes_, name="code"),
+        )
+        weak = (frame["positives"] < self.min_positives) | (frame["cv_score"].fillna(0) < 0.5)
+        frame["weak_evidence"] = weak
+        return frame
+
+    # -- prediction ----------------------------------------------------------------------------------------
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """First-stage (text model) scores, shape (n, n_codes)."""
+        check_is_fitted(self, "estimators_")
+        texts, _ = _texts_and_groups(X)
+        return self._scores(*self._featurise(texts))[0]
+
+    def _scores(self, features, hits) -> tuple[np.ndarray, np.ndarray]:
+        scores = np.column_stack([_decision(model, features) for model in self.estimators_])
+        return scores, hits
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Calibrated probability per code, shape (n, n_codes), columns in the order of ``classes_``."""
+        check_is_fitted(self, "estimators_")
+        texts, _ = _texts_and_groups(X)
+        with threadpool_limits(1):
+            return self._probabilities(*self._scores(*self._featurise(texts)))
+
+    def _probabilities(self, scores: np.ndarray, hits: np.ndarray) -> np.ndarray:
+        """Second stage where it is trusted, else the sigmoid of the first-stage score."""
+        probs = _sigmoid(scores)
+        for j, stacker in enumerate(self.stackers_):
+            if stacker is not None:
+                probs[:, j] = stacker.predict_proba(self._meta(scores, hits, j))[:, 1]
+        return probs
+
+    def predict(self, X: Any) -> np.ndarray:
+        """0/1 per code, shape (n, n_codes), using the per-code thresholds."""
+        return (self.predict_proba(X) >= self.thresholds_).astype(int)
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Macro-F1 over codes (the figure the benchmark reports)."""
+        from sklearn.metrics import f1_score
+
+        Y = _indicator(y, self.classes_, n_rows=len(_texts_and_groups(X)[0]))
+        return float(f1_score(Y, self.predict(X), average="macro", zero_division=0))
+
+    @property
+    def weak_codes_(self) -> list[str]:
+        """Codes whose model rests on weak evidence (few positives or a poor cross-validated score)."""
+        check_is_fitted(self, "evidence_")
+        return [str(c) for c in self.evidence_.index[self.evidence_["weak_evidence"]]]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        return tags
+
+
+# ---------------------------------------------------------------------------------------------------------
+# helpers for the estimator
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _texts_and_groups(X: Any) -> tuple[list[str], np.ndarray | None]:
+    if isinstance(X, pd.DataFrame):
+        if "text" not in X.columns:
+            raise ValueError("a DataFrame given to SegmentClassifier needs a 'text' column")
+        groups = X["document"].to_numpy() if "document" in X.columns else None
+        return [str(t) for t in X["text"].fillna("")], groups
+    if isinstance(X, str):
+        raise ValueError("X must be a sequence of texts, not a single string")
+    if isinstance(X, pd.Series):
+        return [str(t) for t in X.fillna("")], None
+    texts = list(X)
+    if texts and not all(isinstance(t, str) for t in texts):
+        raise ValueError("X must contain texts (str)")
+    return texts, None
+
+
+def _indicator(y: Any, codes: list[str], n_rows: int) -> np.ndarray:
+    if isinstance(y, pd.DataFrame):
+        missing = [c for c in codes if c not in y.columns]
+        if missing:
+            raise ValueError(f"y lacks columns for the codes {missing}")
+        Y = y[codes].to_numpy()
+    else:
+        Y = np.asarray(y)
+    if Y.ndim != 2 or Y.shape[1] != len(codes):
+        raise ValueError(f"y must have shape (n_samples, {len(codes)}): one 0/1 column per code {codes}")
+    if Y.shape[0] != n_rows:
+        raise ValueError(f"X has {n_rows} texts but y has {Y.shape[0]} rows")
+    if not np.isin(Y, (0, 1)).all():
+        raise ValueError("y must contain only 0 and 1")
+    return Y.astype(int)
+
+
+def _splits(n: int, groups, cv: int, random_state) -> list | None:
+    if n < 2 * max(cv, 2) or cv < 2:
+        return None
+    if groups is not None:
+        n_groups = len(set(groups))
+        if n_groups >= 2:
+            return list(GroupKFold(n_splits=min(cv, n_groups)).split(np.zeros(n), groups=groups))
+    return list(KFold(n_splits=cv, shuffle=True, random_state=random_state).split(np.zeros(n)))
+
+
+def _decision(model: Any, features) -> np.ndarray:
+    if isinstance(model, float):
+        return np.full(features.shape[0], 10.0 if model else -10.0)
+    return model.decision_function(features)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+
+EXACT_SOLVER_MAX_ROWS = 1500
+"""Up to this many training rows the per-code models are solved exactly (liblinear); above, by SGD."""
+
+
+def _linear_model(C: float, n: int) -> LogisticRegression | SGDClassifier:
+    """Class-balanced logistic regression for one code.
+
+    liblinear (dual) while that is cheap; averaged SGD for large data, where liblinear's time grows fast
+    on long, redundant material (5-20 times slower at 10,000 segments) while SGD's cost per epoch is fixed.
+    ``alpha = 1 / (C n)`` matches the regularisation of ``LogisticRegression(C)``; the number of epochs
+    shrinks from 15 to 5 as the data grows.
+    """
+    if n <= EXACT_SOLVER_MAX_ROWS:
+        return LogisticRegression(C=C, class_weight="balanced", solver="liblinear", dual=True, max_iter=300)
+    epochs = int(np.clip(40_000 / max(n, 1), 5, 15))
+    return SGDClassifier(loss="log_loss", alpha=1.0 / (C * max(n, 1)), class_weight="balanced", max_iter=epochs,
+                         tol=None, average=True, random_state=0)
+
+
+def _fit_stacker(meta: np.ndarray, y: np.ndarray, weights: np.ndarray) -> LogisticRegression:
+    return LogisticRegression(C=1.0).fit(meta, y, sample_weight=weights)
+
+
+def _best_threshold(probs: np.ndarray, y: np.ndarray, metric: str) -> tuple[float, float]:
+    """The threshold that maximises F1 (or kappa), smoothed over neighbouring thresholds."""
+    grid = np.linspace(0.05, 0.95, 91)
+    values = np.array([_metric(y, probs >= t, metric) for t in grid])
+    smooth = np.convolve(values, np.ones(5) / 5, mode="same")
+    best = int(np.argmax(smooth))
+    return float(grid[best]), float(values[best])
+
+
+def _metric(y: np.ndarray, pred: np.ndarray, metric: str) -> float:
+    tp = float(np.sum(pred & (y == 1)))
+    fp = float(np.sum(pred & (y == 0)))
+    fn = float(np.sum(~pred & (y == 1)))
+    if metric == "kappa":
+        n = len(y)
+        tn = n - tp - fp - fn
+        po = (tp + tn) / n
+        pe = ((tp + fp) * (tp + fn) + (tn + fn) * (tn + fp)) / n**2
+        return (po - pe) / (1 - pe) if pe < 1 else 0.0
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Public API: train, default (cold-start) model, coder, persistence, labels
+# ---------------------------------------------------------------------------------------------------------

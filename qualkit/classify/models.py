@@ -1,0 +1,209 @@
+"""Training, the cold-start default model, persistence with version checks, and the classifier as a coder."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+import qualkit
+from qualkit.classify.estimator import SegmentClassifier
+from qualkit.classify.labels import demo_gold_paths, read_gold_jsonl
+from qualkit.errors import ModelError
+
+MODEL_FORMAT = 1
+
+def train_classifier(texts: Any, Y: Any, codebook: Any, groups: Sequence | None = None,
+                     **params: Any) -> SegmentClassifier:
+    """Train a :class:`SegmentClassifier` on coded texts plus the codebook.
+
+    ``texts``: sequence of str or a segment table (``text``, optionally ``document`` for grouped folds);
+    ``Y``: (n, n_codes) 0/1 in the order of ``codebook.code_names`` or a DataFrame with those columns;
+    ``params``: estimator parameters (``C``, ``keyword_weight``, ...).
+
+    >>> model = train_classifier(["Vi mangler boliger."] * 3, [[1, 0, 0, 0, 0]] * 3, load_codebook())
+    """
+    with threadpool_limits(1):
+        return SegmentClassifier(codebook=codebook, **params).fit(texts, Y, groups=groups)
+
+def default_classifier(codebook: Any = None, cache: bool = True, **params: Any) -> SegmentClassifier:
+    """The cold-start model for a codebook: trained on the codebook itself plus any shipped demo gold.
+
+    Before any human coding exists, the codebook's definitions, inclusion rules, examples and keywords
+    seed the model; for the default codebook the coded demo corpus (``corpora/demo/gold*.jsonl``) is
+    added. The model is built on first use (a few seconds) and cached under ``QUALKIT_CACHE`` (default
+    ``~/.cache/qualkit/models``), keyed by codebook fingerprint, qualkit version and the demo gold's
+    content. ``model.evidence_`` / ``model.weak_codes_`` say which codes rest on weak evidence.
+    """
+    from qualkit.codebook import DEFAULT_CODEBOOK, load_codebook
+
+    codebook = codebook if codebook is not None else load_codebook()
+    paths = demo_gold_paths() if _is_default_codebook(codebook, DEFAULT_CODEBOOK) else []
+    key = _cache_key(codebook, paths, params)
+    cache_path = _cache_dir() / f"{codebook.name}-{key}.joblib"
+    if cache and cache_path.exists():
+        try:
+            return load_model(cache_path, codebook)
+        except (ModelError, Exception):  # a stale or broken cache entry: rebuild it
+            pass
+    gold = read_gold_jsonl(paths, codebook) if paths else pd.DataFrame(columns=["document", "text"])
+    if len(gold):
+        model = train_classifier(gold, gold[codebook.code_names], codebook, **params)
+    else:
+        model = train_classifier([], np.zeros((0, len(codebook.code_names)), dtype=int), codebook, **params)
+    model.training_sources_ = {"codebook": codebook.name, "demo_gold": [p.name for p in paths]}
+    if cache:
+        try:
+            cache_path.parent.mkdir(parents=True, exist_ok=True)
+            save_model(model, cache_path)
+        except OSError:
+            pass
+    return model
+
+
+def weak_evidence_message(model: SegmentClassifier) -> str | None:
+    """One line for the user naming the codes that rest on weak evidence, or None when there are none.
+
+    A code is weak when it had fewer than ``min_positives`` coded examples or its cross-validated score
+    (kappa by default) stayed below 0.5; its codings should be checked by a person first.
+    """
+    check_is_fitted(model, "evidence_")
+    weak = model.evidence_[model.evidence_["weak_evidence"]]
+    if weak.empty:
+        return None
+    parts = []
+    for code, row in weak.iterrows():
+        score = "" if np.isnan(row["cv_score"]) else f", cv {model.threshold_metric} {row['cv_score']:.2f}"
+        parts.append(f"{code} ({int(row['positives'])} coded examples{score})")
+    return "weak evidence (check these codes first): " + "; ".join(parts)
+
+
+def _is_default_codebook(codebook: Any, default_path: Path) -> bool:
+    try:
+        from qualkit.codebook import load_codebook
+
+        return default_path.exists() and load_codebook(default_path).fingerprint == codebook.fingerprint
+    except Exception:
+        return False
+
+
+def _cache_dir() -> Path:
+    import os
+
+    return Path(os.environ.get("QUALKIT_CACHE", Path.home() / ".cache" / "qualkit")) / "models"
+
+
+def _cache_key(codebook: Any, paths: list[Path], params: dict[str, Any]) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{codebook.fingerprint}|{qualkit.__version__}|{MODEL_FORMAT}|{sorted(params.items())}".encode())
+    for path in paths:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+class ClassifierCoder:
+    """A coder backed by a :class:`SegmentClassifier`, with the interface of the keyword coder.
+
+    Its codings are those of a named coder, ``model:<name>@<version>``, so that they can be compared with
+    human coders in :mod:`qualkit.agree` like any other coder.
+
+    >>> coder = ClassifierCoder(default_classifier())
+    >>> coded = coder.code(segments)     # columns bolig, bolig_score, tjenester, ...
+    """
+
+    def __init__(self, model: SegmentClassifier, name: str | None = None):
+        check_is_fitted(model, "estimators_")
+        self.model = model
+        self.codebook = model.codebook
+        base = name or (model.codebook.name if model.codebook is not None else "classifier")
+        self.name = f"model:{base}@{model_version(model)}"
+
+    @property
+    def code_names(self) -> list[str]:
+        return list(self.model.classes_)
+
+    def predict_proba(self, texts: Any) -> np.ndarray:
+        """Calibrated score per code, shape (n, n_codes)."""
+        with threadpool_limits(1):
+            return self.model.predict_proba(texts)
+
+    def code(self, segments: pd.DataFrame) -> pd.DataFrame:
+        """Code a segment table: same index, ``<code>`` (0/1) and ``<code>_score`` for each code."""
+        if "text" not in segments.columns:
+            raise ValueError("the segment table needs a 'text' column")
+        probs = self.predict_proba(segments["text"].fillna("").astype(str).tolist())
+        out = pd.DataFrame(index=segments.index)
+        for j, code in enumerate(self.code_names):
+            out[code] = (probs[:, j] >= self.model.thresholds_[j]).astype(int)
+            out[f"{code}_score"] = probs[:, j].astype(float)
+        return out
+
+
+def model_version(model: SegmentClassifier) -> str:
+    """A short, stable identifier of a trained model (qualkit version + hash of what it learned)."""
+    check_is_fitted(model, "estimators_")
+    cached = getattr(model, "version_", None)
+    if cached:
+        return cached
+    digest = hashlib.sha256()
+    digest.update(repr(sorted(model.get_params(deep=False).items(), key=lambda kv: kv[0])).encode())
+    digest.update(np.asarray(model.thresholds_).tobytes())
+    for estimator in model.estimators_:
+        if not isinstance(estimator, float):
+            digest.update(np.asarray(estimator.coef_, dtype=np.float32).tobytes())
+    model.version_ = f"{qualkit.__version__}-{digest.hexdigest()[:8]}"
+    return model.version_
+
+
+def save_model(model: SegmentClassifier, path: str | Path) -> Path:
+    """Save a trained model with what :func:`load_model` checks: format, qualkit version, codebook."""
+    check_is_fitted(model, "estimators_")
+    path = Path(path)
+    codebook = model.codebook
+    payload = {
+        "format": MODEL_FORMAT,
+        "qualkit_version": qualkit.__version__,
+        "codebook_name": getattr(codebook, "name", None),
+        "codebook_fingerprint": getattr(codebook, "fingerprint", None),
+        "codes": list(model.classes_),
+        "version": model_version(model),
+        "model": model,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(payload, path, compress=3)
+    return path
+
+
+def load_model(path: str | Path, codebook: Any = None) -> SegmentClassifier:
+    """Load a model saved by :func:`save_model`; refuse another codebook or qualkit version.
+
+    Raises :class:`~qualkit.errors.ModelError` with the reason and the fix. Only load files you trust.
+    """
+    path = Path(path)
+    try:
+        payload = joblib.load(path)
+    except FileNotFoundError:
+        raise ModelError(f"{path}: model file not found") from None
+    except Exception as error:
+        raise ModelError(f"{path}: not a qualkit model file ({error.__class__.__name__}: {error})") from None
+    if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT or "model" not in payload:
+        raise ModelError(f"{path}: not a qualkit model file of format {MODEL_FORMAT}; retrain and save it again")
+    if payload["qualkit_version"] != qualkit.__version__:
+        raise ModelError(
+            f"{path}: model was saved by qualkit {payload['qualkit_version']}, this is qualkit "
+            f"{qualkit.__version__}; retrain it with this version (qualkit code --train ...)"
+        )
+    if codebook is not None and payload["codebook_fingerprint"] != codebook.fingerprint:
+        raise ModelError(
+            f"{path}: model was trained on codebook {payload['codebook_name']!r} "
+            f"(fingerprint {payload['codebook_fingerprint']}), not on codebook {codebook.name!r} "
+            f"(fingerprint {codebook.fingerprint}); retrain it on this codebook"
+        )
+    return payload["model"]
