@@ -30,6 +30,18 @@ def demo_corpus():
     return read_corpus(DEMO)
 
 
+@pytest.fixture(scope="session")
+def demo_project_template(tmp_path_factory) -> Path:
+    """A segmented project of the demo corpus, built once; tests that change a project copy it first."""
+    from qualkit.project import Project
+
+    path = tmp_path_factory.mktemp("template") / "demo.qualkit"
+    with Project.create(path) as project:
+        project.add_documents(DEMO)
+        project.segment("turn")
+    return path
+
+
 TRANSCRIPT = """---
 kommune: Sola
 fylke: Rogaland

@@ -16,19 +16,10 @@ DEMO = REPO / "corpora" / "demo"
 DOCUMENT = "alta_intervju.md"
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "widget.qualkit"
-    with Project.create(path) as project:
-        project.add_documents(DEMO)
-        project.segment("turn")
-    return path
-
-
 @pytest.fixture
-def project(template: Path, tmp_path: Path):
+def project(demo_project_template: Path, tmp_path: Path):
     path = tmp_path / "widget.qualkit"
-    shutil.copy(template, path)
+    shutil.copy(demo_project_template, path)
     with Project.open(path) as opened:
         yield opened
 

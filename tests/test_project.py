@@ -35,20 +35,10 @@ _CODERS = itertools.count()
 CODES = ["bolig", "tjenester", "organisering", "okonomi", "brukermedvirkning"]
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    """A segmented project of the demo corpus, built once and copied by the tests that change it."""
-    path = tmp_path_factory.mktemp("template") / "demo.qualkit"
-    with Project.create(path) as project:
-        project.add_documents(DEMO)
-        project.segment("turn")
-    return path
-
-
 @pytest.fixture
-def project_path(template: Path, tmp_path: Path) -> Path:
+def project_path(demo_project_template: Path, tmp_path: Path) -> Path:
     path = tmp_path / "demo.qualkit"
-    shutil.copy(template, path)
+    shutil.copy(demo_project_template, path)
     return path
 
 
@@ -411,6 +401,8 @@ WRITER = textwrap.dedent("""
         for i in range(first, first + count):
             project.code_span(document, i, i + 1, "bolig", coder)
             print(i, flush=True)
+            if go:
+                time.sleep(0.002)  # a person codes one segment at a time: let the other writer in between
 """)
 
 BULK_WRITER = textwrap.dedent("""
