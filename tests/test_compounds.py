@@ -228,19 +228,3 @@ def test_token_extension_keeps_named_entities_whole() -> None:
     doc = spacy.blank("nb")("Robin Hood-huset ligger i Bergen")
     doc.ents = [Span(doc, 0, 2, label="ORG")]
     assert doc[1]._.compound_parts == ["hood-huset"]
-
-
-def test_speed_on_running_text() -> None:
-    """Running text repeats words, so most look-ups hit the cache; the issue asks >= 50,000 words/s."""
-    import time
-
-    from qualkit.compounds import clear_cache
-
-    words = [row["word"] for row in _gold_rows()] * 40
-    clear_cache()
-    load_lexicon()
-    start = time.perf_counter()
-    for word in words:
-        split_compound(word)
-    rate = len(words) / (time.perf_counter() - start)
-    assert rate >= 50_000, f"{rate:,.0f} words/s"
