@@ -86,3 +86,25 @@ def test_run_and_code_accept_a_project_and_store_the_coders_codings(transcript_f
     out = tmp_path / "seg.csv"
     assert runner.invoke(app, ["code", str(path), "--out", str(out)]).exit_code == 0
     assert len(pd.read_csv(out)) == 5
+
+
+def test_project_create_and_agreement_from_the_command_line(transcript_folder: Path, tmp_path: Path):
+    from qualkit.project import Project
+
+    path = tmp_path / "p.qualkit"
+    result = runner.invoke(app, ["project", "create", str(path), "--from", str(transcript_folder)])
+    assert result.exit_code == 0, result.output
+    assert "1 documents, 5 turn segments" in result.output
+    with Project.open(path) as project:
+        ids = project.segments()["segment_id"].tolist()
+        for sid in ids:
+            project.code(sid, "bolig", coder="A")
+            project.code(sid, "bolig", coder="B") if sid != ids[0] else project.uncode(sid, "bolig", coder="B")
+    out = tmp_path / "uenighet.csv"
+    result = runner.invoke(app, ["project", "agreement", str(path), "--coder", "A", "--coder", "B",
+                                 "--disagreements", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "1 disagreements" in result.output
+    assert pd.read_csv(out)["code"].tolist() == ["bolig"]
+    again = runner.invoke(app, ["project", "create", str(path), "--from", str(transcript_folder)])
+    assert again.exit_code == 2 and "exists" in again.output

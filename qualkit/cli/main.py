@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from qualkit.cli import nlp_cmd, refi_cmd, report_cmd
+from qualkit.cli import nlp_cmd, project_cmd, refi_cmd, report_cmd
 from qualkit.errors import QualkitError
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(nlp_cmd.app, name="nlp")
+app.add_typer(project_cmd.app, name="project")
 app.command(name="report")(report_cmd.report)
 app.add_typer(refi_cmd.app, name="refi", help="REFI-QDA exchange (also available as `qualkit export`/`import`).")
 app.command(name="export", help="Export a project or corpus folder to REFI-QDA (.qdpx) and its codebook (.qdc).")(
