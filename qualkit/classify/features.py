@@ -167,32 +167,10 @@ class CharNgramVectorizer(TransformerMixin, BaseEstimator):
         return out
 
     def _word_counts(self, texts: Iterable[str], words: dict[str, int], grow: bool) -> sp.csr_matrix:
-        indptr, indices = [0], []
-        for text in texts:
-            for word in _tokens(text):
-                index = words.get(word)
-                if index is None:
-                    if not grow:
-                        continue
-                    index = words[word] = len(words)
-                indices.append(index)
-            indptr.append(len(indices))
-        data = np.ones(len(indices), dtype=np.float64)
-        return sp.csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, len(words)))
+        return _indicator_matrix((_tokens(text) for text in texts), words, grow)
 
     def _word_ngram_matrix(self, words: list[str], grams: dict[str, int], grow: bool) -> sp.csr_matrix:
-        indptr, indices = [0], []
-        for word in words:
-            for gram in self._ngrams(word):
-                index = grams.get(gram)
-                if index is None:
-                    if not grow:
-                        continue
-                    index = grams[gram] = len(grams)
-                indices.append(index)
-            indptr.append(len(indices))
-        data = np.ones(len(indices), dtype=np.float64)
-        return sp.csr_matrix((data, indices, indptr), shape=(len(words), len(grams)))
+        return _indicator_matrix((self._ngrams(word) for word in words), grams, grow)
 
     def fit_transform(self, texts: Iterable[str], y: Any = None) -> sp.csr_matrix:
         texts = list(texts)
@@ -387,3 +365,19 @@ def _keyword_vocabulary(codebook: Any) -> set[str]:
 # ---------------------------------------------------------------------------------------------------------
 # The estimator
 # ---------------------------------------------------------------------------------------------------------
+
+
+def _indicator_matrix(rows: Iterable[Iterable[str]], vocabulary: dict[str, int], grow: bool) -> sp.csr_matrix:
+    """Sparse counts of the items of each row over ``vocabulary``; with ``grow`` new items are added to it."""
+    indptr, indices = [0], []
+    for items in rows:
+        for item in items:
+            index = vocabulary.get(item)
+            if index is None:
+                if not grow:
+                    continue
+                index = vocabulary[item] = len(vocabulary)
+            indices.append(index)
+        indptr.append(len(indices))
+    data = np.ones(len(indices), dtype=np.float64)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, len(vocabulary)))
