@@ -367,3 +367,21 @@ def test_read_labels_delimiters_and_semicolon_separated_codes(codebook, tmp_path
     labels = read_labels(path, SEGMENTS, codebook)
     assert labels["segment_id"].tolist() == ["a-0", "b-0"]
     assert labels[["bolig", "tjenester"]].to_numpy().tolist() == [[1, 1], [1, 1]]
+
+
+def test_char_ngram_vectorizer_equals_sklearn_tfidf_over_the_same_ngrams():
+    """The fast per-word implementation must give scikit-learn's sublinear TF-IDF over the same n-grams."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from qualkit.classify import CharNgramVectorizer, tokenize
+
+    train = ["Boligene er for små, og boligkøen vokser.", "NAV gir oppfølging i boligen.", "Budsjettet er kuttet."]
+    test = ["Nye boliger og nytt budsjett.", "Ukjente ord: utleigebustader."]
+    ours = CharNgramVectorizer(ngram_range=(3, 4), min_df=1, fold=False)
+    reference = TfidfVectorizer(analyzer=lambda t: [g for w in tokenize(t) for g in ours._ngrams(w)],
+                                sublinear_tf=True, dtype=np.float64)
+    mine_train = ours.fit_transform(train).toarray()
+    theirs_train = reference.fit_transform(train).toarray()
+    order = [reference.vocabulary_[gram] for gram in ours.vocabulary_]
+    np.testing.assert_allclose(mine_train, theirs_train[:, order], atol=1e-6)
+    np.testing.assert_allclose(ours.transform(test).toarray(), reference.transform(test).toarray()[:, order], atol=1e-6)
