@@ -285,3 +285,18 @@ def test_report_from_several_coders_uses_consensus_and_compares_coders():
     sheet = people_tables(built)["Tema per koder"].set_index(["Koder", "Kommune", "Tema"])
     assert sheet.loc[("cai", "Bergen", "Bolig"), "Segmenter"] == 2
     assert sheet.loc[("bo", "Bergen", "Bolig"), "Segmenter"] == 1
+
+
+def test_cli_report_names_the_file_when_it_is_missing_or_not_a_segment_table(tmp_path):
+    from typer.testing import CliRunner
+
+    from qualkit.cli.report_cmd import app
+
+    missing = CliRunner().invoke(app, [str(tmp_path / "finnes_ikke.csv"), "--out", str(tmp_path / "out")])
+    assert missing.exit_code == 2 and "finnes_ikke.csv: no such segment table" in missing.output
+    other = tmp_path / "annet.csv"
+    other.write_text("a,b\n1,2\n", encoding="utf-8")
+    result = CliRunner().invoke(app, [str(other), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "annet.csv: not a coded segment table" in result.output and "document, kommune, text" in result.output
+    assert not (tmp_path / "out").exists()

@@ -16,6 +16,8 @@ from typing import Annotated
 
 import typer
 
+from qualkit.errors import QualkitError
+
 app = typer.Typer(help="Write theme tables and reports per kommune.", pretty_exceptions_enable=False)
 
 
@@ -44,7 +46,13 @@ def load_coded(source: Path, coder: str | None = None, codebook: Path | None = N
 
         table, corpus, used = code_corpus(source, book)
         return table, book, document_texts(corpus.documents), used.name
+    if not source.is_file():
+        raise QualkitError(f"{source}: no such segment table, corpus folder or project file")
     table = pd.read_csv(source, keep_default_na=False, na_values=[""], dtype={"speaker": str, "role": str})
+    missing = [c for c in ("document", "kommune", "text", *book.code_names) if c not in table.columns]
+    if missing:
+        raise QualkitError(f"{source}: not a coded segment table (as written by `qualkit run` or `qualkit code`): "
+                           f"missing column(s) {', '.join(missing)}")
     for column in ("speaker", "role", "kilde", "heading", "attributed_kommune"):
         if column in table:
             table[column] = table[column].fillna("")
@@ -74,7 +82,6 @@ def report(
 ) -> None:
     """Write theme × kommune tables (with intervals), co-occurrence, profiles and quotes as xlsx, csv, Markdown,
     HTML and docx."""
-    from qualkit.errors import QualkitError
     from qualkit.report import document_texts
     from qualkit.report_build import build_report, write_report
 
