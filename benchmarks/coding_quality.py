@@ -48,6 +48,7 @@ from qualkit.classify import (  # noqa: E402
     read_gold_jsonl,
     resolve_code,
 )
+from qualkit.classify.context import CONTEXT_COLUMNS, add_context  # noqa: E402
 from qualkit.codebook import load_codebook  # noqa: E402
 
 SIZES = (25, 50, 100, 200, 400)
@@ -61,8 +62,10 @@ def load_dev(path: Path, codes: list[str]) -> pd.DataFrame:
             "document": [r["report"] for r in rows],
             "segment_id": [r["id"] for r in rows],
             "text": [r["text"] for r in rows],
+            "line": [r.get("line", i) for i, r in enumerate(rows)],
         }
     )
+    table = add_context(table)
     for source in ("codes", "coder_a", "coder_b"):
         for code in codes:
             table[f"{source}:{code}"] = [
@@ -104,7 +107,8 @@ def loro(dev: pd.DataFrame, codebook, demo: pd.DataFrame | None, params: dict) -
         model = SegmentClassifier(codebook, **params).fit(train, gold[train.index])
         out["classifier"][test.index] = model.predict(test)
         if demo is not None:
-            both = pd.concat([train[["document", "text"]], demo[["document", "text"]]], ignore_index=True)
+            columns = ["document", "text", *CONTEXT_COLUMNS]
+            both = pd.concat([train[columns], demo[columns]], ignore_index=True)
             labels = np.vstack([gold[train.index], demo[codes].to_numpy()])
             model = SegmentClassifier(codebook, **params).fit(both, labels)
             out["classifier+demo"][test.index] = model.predict(test)
@@ -206,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     codes = codebook.code_names
     dev = load_dev(args.data, codes)
     paths = [] if args.no_demo else demo_gold_paths()
-    demo = read_gold_jsonl(paths, codebook) if paths else None
+    demo = add_context(read_gold_jsonl(paths, codebook)) if paths else None
     params: dict = {}
     print(f"# Coding quality on {args.data} ({len(dev)} segments, {dev['document'].nunique()} reports)")
     print(f"codebook {codebook.name} ({codebook.fingerprint}); demo gold: {', '.join(p.name for p in paths) or 'none'}")

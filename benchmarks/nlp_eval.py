@@ -5,7 +5,9 @@
     .venv/bin/python benchmarks/nlp_eval.py --split dev --json /tmp/nlp_eval.json
 
 Scores: tokenisation F (the pipeline's tokenizer on the raw text vs gold tokens), sentence F (docs of
-``--doc-size`` consecutive sentences), UPOS, morphology (full UD FEATS string), lemma accuracy,
+``--doc-size`` consecutive sentences joined by spaces, as spaCy's published figures; "lines": the same
+docs with each UD paragraph on a new line, as PDF exports and transcripts reach qualkit), UPOS,
+morphology (full UD FEATS string), lemma accuracy,
 entity F (NorNE types incl. GPE_LOC/GPE_ORG), and words/s of ``nlp.pipe`` in one process for the
 full and the fast (``load_fast``: tokenizer + senter + lemmatizer) configuration.  Published figures
 of spaCy's nb_core_news_sm 3.8.0 (UD Bokmål test) are printed alongside; note that it was trained on
@@ -23,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from qualkit.nlp import load, load_fast, pipeline_info  # noqa: E402
-from qualkit.nlp.evaluate import LANG_NAMES, gold_docs, score, words_per_second  # noqa: E402
+from qualkit.nlp.evaluate import LANG_NAMES, gold_docs, score, sentence_f, words_per_second  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "norne"
 
@@ -46,6 +48,7 @@ LABELS = {
     "morph_acc": "Morph (FEATS) acc",
     "lemma_acc": "Lemma acc",
     "sents_f": "Sentence F",
+    "sents_f_paragraphs": "Sentence F (lines)",
     "ents_f": "Entity F (NorNE)",
     "dep_uas": "UAS",
     "dep_las": "LAS",
@@ -62,6 +65,8 @@ def run(pipeline: str | None, data: Path, split: str, doc_size: int, repeat: int
         golds = gold_docs(nlp, data, lang, split, doc_size)
         texts.extend(gold.text for gold in golds)
         result["scores"][lang] = score(nlp, golds)
+        paragraphs = gold_docs(nlp, data, lang, split, doc_size, layout="paragraphs")
+        result["scores"][lang]["sents_f_paragraphs"] = sentence_f(nlp, paragraphs)
     result["n_words"] = sum(len(t.split()) for t in texts)
     result["words_per_s"] = round(words_per_second(nlp, texts, repeat=repeat))
     fast = load_fast(pipeline)

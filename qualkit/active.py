@@ -34,6 +34,7 @@ from qualkit.classify import (
     resolve_code,
     train_classifier,
 )
+from qualkit.classify.context import CONTEXT_COLUMNS, add_context, has_context
 
 
 def uncertainty(probs: np.ndarray, thresholds: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -96,14 +97,13 @@ def suggest(
     """
     if n <= 0 or segments.empty:
         return segments.iloc[:0].assign(uncertainty=[], priority=[])
+    if not has_context(segments):  # neighbours from the whole table, before coded rows are removed
+        segments = add_context(segments)
     pool = _uncoded(segments, coded)
     if pool.empty:
         return pool.assign(uncertainty=[], priority=[])
-    texts = pool["text"].fillna("").astype(str).tolist()
     with threadpool_limits(1):
-        features, hits = model._featurise(texts)
-        scores, _ = model._scores(features, hits)
-        probs = model._probabilities(scores, hits)
+        features, probs = model._predict_parts(pool)
     weights = rarity_weights(probs, model.thresholds_) if weight_rare_codes else None
     base = uncertainty(probs, model.thresholds_, weights)
     rng = np.random.default_rng(random_state)
@@ -179,7 +179,7 @@ class ActiveLearner:
     def __init__(self, codebook: Any, segments: pd.DataFrame, base_model: SegmentClassifier | None = None,
                  params: Mapping[str, Any] | None = None, extra_training: pd.DataFrame | None = None):
         self.codebook = codebook
-        self.segments = segments
+        self.segments = segments if has_context(segments) else add_context(segments)
         self.params = dict(params or {})
         self.extra_training = extra_training
         self.model = base_model if base_model is not None else default_classifier(codebook)
@@ -225,11 +225,16 @@ class ActiveLearner:
         )
         table.insert(0, "text", coded["text"].fillna("").astype(str))
         table.insert(0, "document", coded["document"].astype(str) if "document" in coded else "coded")
+        for column in CONTEXT_COLUMNS:
+            table[column] = coded[column]
         if self.extra_training is not None and len(self.extra_training):
             extra = self.extra_training.copy()
             if "document" not in extra.columns:
                 extra["document"] = "extra"
-            table = pd.concat([table, extra[["document", "text", *self.code_names]]], ignore_index=True)
+            if not has_context(extra):
+                extra = add_context(extra)
+            columns = ["document", "text", *CONTEXT_COLUMNS, *self.code_names]
+            table = pd.concat([table, extra[columns]], ignore_index=True)
         return table
 
     def retrain(self) -> SegmentClassifier:

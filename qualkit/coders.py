@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from qualkit.classify.context import CONTEXT_COLUMNS, add_context
 from qualkit.code import Coder, KeywordCoder
 from qualkit.codebook import Codebook
 
@@ -63,8 +64,8 @@ def train_from_labels(codebook: Codebook, segments: pd.DataFrame, labels_path: s
     if usable.empty:
         raise classify.LabelsError(f"{labels_path}: no label row with a text or a matching segment_id")
     extra = _shipped_gold(codebook)
-    texts = pd.concat([usable[["document", "text"]].fillna({"document": "labels"}), extra[["document", "text"]]],
-                      ignore_index=True)
+    columns = ["document", "text", *CONTEXT_COLUMNS]
+    texts = pd.concat([usable[columns].fillna({"document": "labels"}), extra[columns]], ignore_index=True)
     Y = pd.concat([usable[codebook.code_names], extra[codebook.code_names]], ignore_index=True)
     model = classify.train_classifier(texts, Y, codebook)
     messages.append(f"trained on {len(usable)} labelled segments from {labels_path}"
@@ -77,11 +78,11 @@ def _shipped_gold(codebook: Codebook) -> pd.DataFrame:
     from qualkit import classify
     from qualkit.codebook import DEFAULT_CODEBOOK, load_codebook
 
-    empty = pd.DataFrame(columns=["document", "text", *codebook.code_names])
+    empty = pd.DataFrame(columns=["document", "text", *CONTEXT_COLUMNS, *codebook.code_names])
     try:
         if load_codebook(DEFAULT_CODEBOOK).fingerprint != codebook.fingerprint:
             return empty
     except Exception:  # no default codebook beside the package: nothing shipped to add
         return empty
     paths = classify.demo_gold_paths()
-    return classify.read_gold_jsonl(paths, codebook) if paths else empty
+    return add_context(classify.read_gold_jsonl(paths, codebook)) if paths else empty

@@ -385,3 +385,48 @@ def test_char_ngram_vectorizer_equals_sklearn_tfidf_over_the_same_ngrams():
     order = [reference.vocabulary_[gram] for gram in ours.vocabulary_]
     np.testing.assert_allclose(mine_train, theirs_train[:, order], atol=1e-6)
     np.testing.assert_allclose(ours.transform(test).toarray(), reference.transform(test).toarray()[:, order], atol=1e-6)
+
+
+# -- context: a segment's neighbours in its document -------------------------------------------------------------
+
+
+def test_add_context_orders_by_offset_within_documents_and_keeps_rows():
+    from qualkit.classify.context import add_context
+
+    table = pd.DataFrame({"document": ["a", "b", "a", "a"], "start": [50, 0, 0, 20], "text": ["A3", "B1", "A1", "A2"]},
+                         index=[10, 11, 12, 13])
+    out = add_context(table)
+    assert out.index.tolist() == [10, 11, 12, 13] and out["text"].tolist() == table["text"].tolist()
+    assert out["previous_text"].tolist() == ["A2", "", "", "A1"]
+    assert out["next_text"].tolist() == ["", "", "A2", "A3"]
+    assert add_context(table.drop(columns="document"))["previous_text"].eq("").all()
+
+
+def test_context_lets_neighbours_inform_a_neutral_segment(codebook):
+    """A reply such as "Ja, det stemmer." is coded from the stretch of conversation it sits in."""
+    from qualkit.classify.context import add_context
+
+    gold = add_context(classify.read_gold_jsonl(classify.demo_gold_paths(), codebook))
+    model = SegmentClassifier(codebook).fit(gold, gold[codebook.code_names])
+    assert model.context_
+    econ = codebook.code_names.index(resolve_code("økonomi", codebook.code_names))
+    neutral = "Ja, det stemmer, sånn er det."
+    about_money = ("Husleien er altfor høy, og bostøtten dekker ikke depositum.",
+                   "Kommunen har kuttet budsjettet og har ingen midler til tilskudd.")
+    about_people = ("Vi var på tur i helgen, det var fint vær.", "Kaffen er klar, forresten.")
+    table = pd.DataFrame({"text": [neutral, neutral], "previous_text": [about_money[0], about_people[0]],
+                          "next_text": [about_money[1], about_people[1]]})
+    probs = model.predict_proba(table)
+    assert probs[0, econ] > probs[1, econ] + 0.1
+    # without context columns, the same model scores the text on its own (no neighbours)
+    alone = model.predict_proba([neutral])
+    assert probs[1, econ] - 0.05 <= alone[0, econ] <= probs[0, econ] + 0.05
+    assert not SegmentClassifier(codebook, context=False).fit(gold, gold[codebook.code_names]).context_
+
+
+def test_read_labels_carries_the_segments_neighbours(codebook, tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("segment_id,codes\na-1,bolig\n", encoding="utf-8")
+    labels = read_labels(path, SEGMENTS, codebook)
+    assert labels.loc[0, "previous_text"] == SEGMENTS.loc[0, "text"]
+    assert labels.loc[0, "next_text"] == ""

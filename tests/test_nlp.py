@@ -354,3 +354,53 @@ def test_restore_tree2label_callback_rebuilds_the_lemmatizer_index():
     restore_tree2label()(nlp)
     assert len(lemmatizer.tree2label) == len(lemmatizer.labels) > 100
     assert all(lemmatizer.labels[label] == tree for tree, label in lemmatizer.tree2label.items())
+
+
+def _headline_file(tmp_path: Path, n: int) -> Path:
+    """``n`` pairs of (headline ending in NDT's ``|`` marker, ordinary sentence)."""
+    rows = []
+    for i in range(n):
+        rows.append(f"1\tNytt\tny\tadj\tadj\tpos|nøyt|ub|eint\t2\tATR\t_\tname=O\n"
+                    f"2\ttiltak{i}\ttiltak\tsubst\tsubst\tnøyt|appell|ub|eint\t0\tFRAG\t_\tname=O\n"
+                    "3\t|\t$|\tclb\tclb\t<overskrift>\t2\tIP\t_\tname=O\n")
+        rows.append("1\tDet\tdet\tpron\tpron\tpers|3|nøyt|eint\t2\tSUBJ\t_\tname=O\n"
+                    "2\tvirker\tvirke\tverb\tverb\tpres\t0\tFINV\t_\tname=O\n"
+                    "3\t.\t$.\tclb\tclb\t<punkt>\t2\tIP\t_\tname=O\n")
+    path = tmp_path / "headlines.conll"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_headline_marker_becomes_a_line_break_or_a_space(tmp_path):
+    sents = list(cv.read_conll(_headline_file(tmp_path, 12)))
+    breaks = spaces = 0
+    for pair in cv.chunk(sents, 2):
+        doc = cv.sentences_to_doc(spacy.blank("nb").vocab, pair)
+        assert "|" not in doc.text  # NDT's pseudo-token: neither UD nor real text has it
+        assert [s.text.strip() for s in doc.sents] == [pair[0].words[0] + " " + pair[0].words[1], "Det virker."]
+        if "\n" in doc.text:
+            breaks += 1
+            newline = next(t for t in doc if t.is_space)
+            assert newline.pos_ == "SPACE" and not newline.is_sent_start and newline.ent_type_ == ""
+        else:
+            spaces += 1
+    assert breaks and spaces  # both layouts are learnt
+
+
+def test_ud_paragraph_layout_puts_new_paragraphs_on_new_lines(tmp_path):
+    path = tmp_path / "x.conllu"
+    path.write_text(
+        "# newpar\n# text = Ny plan\n1\tNy\tny\tADJ\t_\t_\t2\tamod\t_\t_\n2\tplan\tplan\tNOUN\t_\t_\t0\troot\t_\t_\n\n"
+        "# newpar\n# text = Den virker.\n1\tDen\tden\tPRON\t_\t_\t2\tnsubj\t_\t_\n"
+        "2\tvirker\tvirke\tVERB\t_\t_\t0\troot\t_\tSpaceAfter=No\n3\t.\t.\tPUNCT\t_\t_\t2\tpunct\t_\t_\n\n",
+        encoding="utf-8",
+    )
+    sents = list(cv.read_conll(path))
+    assert "newpar" in sents[1].meta
+    vocab = spacy.blank("nb").vocab
+    assert cv.sentences_to_doc(vocab, sents, ud=True).text == "Ny plan Den virker."
+    lines = cv.sentences_to_doc(vocab, sents, ud=True, layout="paragraphs")
+    assert lines.text == "Ny plan\nDen virker."
+    assert [s.text.strip() for s in lines.sents] == ["Ny plan", "Den virker."]
+    with pytest.raises(ValueError, match="layout"):
+        cv.sentences_to_doc(vocab, sents, ud=True, layout="pages")

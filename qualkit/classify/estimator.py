@@ -17,6 +17,7 @@ from sklearn.model_selection import GroupKFold, KFold
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from qualkit.classify.context import context_texts
 from qualkit.classify.features import (
     CharNgramVectorizer,
     KeywordMatcher,
@@ -60,6 +61,11 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator):
         Positive examples a code needs before its threshold is tuned; fewer marks it as weak evidence.
     max_features:
         Cap on the character n-gram vocabulary (keeps the model small and fast).
+    context:
+        Let the second stage weigh the first-stage scores of a segment's neighbours in its document (themes
+        run in stretches). Used when ``X`` is a table with ``previous_text`` and ``next_text`` (see
+        :func:`~qualkit.classify.context.add_context`); a model fitted with context that is given plain
+        texts treats every segment as having no neighbours.
     """
 
     def __init__(
@@ -77,6 +83,7 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator):
         fold: bool = True,
         stack_keywords: bool = True,
         min_group_df: int = 2,
+        context: bool = True,
         random_state: int | None = 0,
     ):
         self.codebook = codebook
@@ -92,6 +99,7 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator):
         self.fold = fold
         self.stack_keywords = stack_keywords
         self.min_group_df = min_group_df
+        self.context = context
         self.random_state = random_state
 
     # -- fitting -------------------------------------------------------------------------------------------
@@ -124,8 +132,11 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator):
         if self.feature_mask_ is not None:
             features = features[:, self.feature_mask_]
         self.estimators_ = [self._fit_one(features, all_Y[:, j], all_w) for j in range(len(self.classes_))]
-        oof = self._out_of_fold(features, all_Y, all_w, len(texts), groups)
-        self._fit_second_stage(oof, hits[: len(texts)], Y, weights, groups)
+        context = context_texts(X) if self.context else None
+        self.context_ = context is not None
+        neighbours = self._neighbours(features[: len(texts)], texts, context) if context else None
+        oof, oof_context = self._out_of_fold(features, all_Y, all_w, len(texts), groups, neighbours)
+        self._fit_second_stage(oof, hits[: len(texts)], Y, weights, oof_context)
         self.evidence_ = self._evidence(Y, len(extra_texts))
         return self
 
@@ -198,6 +209,29 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator):
             mask[-n_keywords:] = True
         return np.flatnonzero(mask)
 
+    def _neighbours(self, features: sp.csr_matrix, texts: list[str],
+                    context: tuple[list[str | None], list[str | None]]) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        """Features of every row and of neighbour texts not among the rows, with the row of each segment's
+        previous and next text in that matrix (its own row where it has no neighbour)."""
+        row_of: dict[str, int] = {}
+        for i, text in enumerate(texts):
+            row_of.setdefault(text, i)
+        new: list[str] = []
+
+        def locate(text: str | None, own: int) -> int:
+            if text is None:
+                return own
+            if text not in row_of:
+                row_of[text] = len(texts) + len(new)
+                new.append(text)
+            return row_of[text]
+
+        previous = np.array([locate(t, i) for i, t in enumerate(context[0])], dtype=int)
+        following = np.array([locate(t, i) for i, t in enumerate(context[1])], dtype=int)
+        if new:
+            features = sp.vstack([features, self._featurise(new)[0]], format="csr")
+        return features, previous, following
+
     def _keyword_block(self, hits: np.ndarray) -> sp.csr_matrix:
         dense = np.hstack([np.log1p(hits), (hits > 0).astype(float)]) * float(self.keyword_weight)
         return sp.csr_matrix(dense)
@@ -211,27 +245,35 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator):
             model.fit(features, y, sample_weight=weights)
         return model
 
-    def _out_of_fold(self, features, Y, weights, n_real: int, groups) -> np.ndarray | None:
-        """Out-of-fold first-stage scores of the real rows (codebook texts are in every training fold)."""
+    def _out_of_fold(self, features, Y, weights, n_real: int, groups, neighbours=None):
+        """Out-of-fold first-stage scores of the real rows (codebook texts are in every training fold), and of
+        their neighbours (by the same fold's model: a document's segments share a fold) when given."""
         self.splits_ = _splits(n_real, groups, self.cv, self.random_state)
         if self.splits_ is None:
-            return None
+            return None, None
         extra = np.arange(n_real, features.shape[0])
-        oof = np.zeros((n_real, len(self.classes_)))
+        k = len(self.classes_)
+        oof = np.zeros((n_real, k))
+        context = (np.zeros((n_real, k)), np.zeros((n_real, k))) if neighbours is not None else None
         for train, test in self.splits_:
             rows = np.concatenate([train, extra])
-            for j in range(len(self.classes_)):
+            for j in range(k):
                 model = self._fit_one(features[rows], Y[rows, j], weights[rows])
                 oof[test, j] = _decision(model, features[test])
-        return oof
+                if neighbours is not None:
+                    matrix, previous, following = neighbours
+                    context[0][test, j] = _decision(model, matrix[previous[test]])
+                    context[1][test, j] = _decision(model, matrix[following[test]])
+        return oof, context
 
-    def _fit_second_stage(self, oof, hits, Y, weights, groups) -> None:
+    def _fit_second_stage(self, oof, hits, Y, weights, context=None) -> None:
         """Per code: combine the text score with keyword evidence (stacking), calibrate, tune a threshold.
 
         The second stage is a small logistic regression on the out-of-fold text score, the keyword hits and
         their density, so that it learns how much to trust each kind of evidence across documents; its own
         out-of-fold probabilities give the threshold. Codes with too few examples, or whose out-of-fold
-        score stays below ``MIN_CV_SCORE``, keep the first stage and the threshold 0.5 (weak evidence).
+        score stays below ``MIN_CV_SCORE``, keep the first stage and the threshold 0.5 (weak evidence). With
+        ``context`` (the neighbours' out-of-fold scores), their scores are second-stage features too.
         """
         k = len(self.classes_)
         self.stackers_: list[LogisticRegression | None] = [None] * k
@@ -243,7 +285,7 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator):
             y = Y[:, j]
             if y.sum() < self.min_positives or (len(y) - y.sum()) < self.min_positives:
                 continue
-            meta = self._meta(oof, hits, j)
+            meta = self._meta(oof, hits, j, context)
             probs = np.zeros(len(y))
             for train, test in self.splits_:
                 if y[train].min() == y[train].max():
@@ -256,13 +298,17 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator):
                 self.stackers_[j] = _fit_stacker(meta, y, weights)
                 self.thresholds_[j] = threshold
 
-    def _meta(self, scores: np.ndarray, hits: np.ndarray, j: int) -> np.ndarray:
-        """Second-stage features for code ``j``: text score, log hits, any hit, hits per 100 words."""
-        if not self.stack_keywords or "keywords" not in self.vectorizers_:
-            return scores[:, [j]]
-        density = 100 * hits[:, j] / np.maximum(hits[:, -1], 20)
-        own = [scores[:, j], np.log1p(hits[:, j]), hits[:, j] > 0, np.log1p(density)]
-        return np.column_stack(own)
+    def _meta(self, scores: np.ndarray, hits: np.ndarray, j: int, context=None) -> np.ndarray:
+        """Second-stage features for code ``j``: text score, log hits, any hit, hits per 100 words, and the
+        previous and next segments' text scores when the model uses context."""
+        columns = [scores[:, j]]
+        if self.stack_keywords and "keywords" in self.vectorizers_:
+            density = 100 * hits[:, j] / np.maximum(hits[:, -1], 20)
+            columns += [np.log1p(hits[:, j]), hits[:, j] > 0, np.log1p(density)]
+        if getattr(self, "context_", False):
+            previous, following = context if context is not None else (scores, scores)
+            columns += [previous[:, j], following[:, j]]
+        return np.column_stack(columns)
 
     def _evidence(self, Y: np.ndarray, n_codebook: int) -> pd.DataFrame:
         positives = Y.sum(axis=0).astype(int)
@@ -286,25 +332,37 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator):
         """First-stage (text model) scores, shape (n, n_codes)."""
         check_is_fitted(self, "estimators_")
         texts, _ = _texts_and_groups(X)
-        return self._scores(*self._featurise(texts))[0]
+        return self._scores(self._featurise(texts)[0])
 
-    def _scores(self, features, hits) -> tuple[np.ndarray, np.ndarray]:
-        scores = np.column_stack([_decision(model, features) for model in self.estimators_])
-        return scores, hits
+    def _scores(self, features) -> np.ndarray:
+        return np.column_stack([_decision(model, features) for model in self.estimators_])
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated probability per code, shape (n, n_codes), columns in the order of ``classes_``."""
         check_is_fitted(self, "estimators_")
-        texts, _ = _texts_and_groups(X)
         with threadpool_limits(1):
-            return self._probabilities(*self._scores(*self._featurise(texts)))
+            return self._predict_parts(X)[1]
 
-    def _probabilities(self, scores: np.ndarray, hits: np.ndarray) -> np.ndarray:
+    def _predict_parts(self, X: Any) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The feature matrix and the calibrated probabilities of ``X`` (used by active learning too)."""
+        texts, _ = _texts_and_groups(X)
+        features, hits = self._featurise(texts)
+        scores = self._scores(features)
+        context = None
+        neighbour_texts = context_texts(X) if getattr(self, "context_", False) else None
+        if neighbour_texts is not None:
+            matrix, previous, following = self._neighbours(features, texts, neighbour_texts)
+            extra = self._scores(matrix[len(texts):]) if matrix.shape[0] > len(texts) else scores[:0]
+            every = np.vstack([scores, extra])
+            context = (every[previous], every[following])
+        return features, self._probabilities(scores, hits, context)
+
+    def _probabilities(self, scores: np.ndarray, hits: np.ndarray, context=None) -> np.ndarray:
         """Second stage where it is trusted, else the sigmoid of the first-stage score."""
         probs = _sigmoid(scores)
         for j, stacker in enumerate(self.stackers_):
             if stacker is not None:
-                probs[:, j] = stacker.predict_proba(self._meta(scores, hits, j))[:, 1]
+                probs[:, j] = stacker.predict_proba(self._meta(scores, hits, j, context))[:, 1]
         return probs
 
     def predict(self, X: Any) -> np.ndarray:

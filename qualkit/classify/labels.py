@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from qualkit.classify.context import CONTEXT_COLUMNS, add_context, has_context
 from qualkit.errors import QualkitError
 
 _CODE_FOLD = str.maketrans({"æ": "ae", "ø": "o", "å": "a"})
@@ -96,12 +97,22 @@ def read_labels(path: str | Path, segments: pd.DataFrame, codebook: Any) -> pd.D
                      "document": match[2] if match else None, "text": text,
                      **{code: int(code in codes) for code in names}})
     result = pd.DataFrame(rows, columns=["line", "segment_id", "document", "text", *names])
+    _add_segment_context(result, segments)
     result.attrs["unmatched"] = unmatched
     if unmatched:
         shown = ", ".join(str(n) for n in unmatched[:10]) + (" ..." if len(unmatched) > 10 else "")
         warnings.warn(f"{path}: {len(unmatched)} of {len(rows)} label rows match no segment (lines {shown})",
                       stacklevel=2)
     return result
+
+
+def _add_segment_context(labels: pd.DataFrame, segments: pd.DataFrame) -> None:
+    """Give matched label rows the neighbours their segment has in its document (unmatched rows: none)."""
+    table = segments if has_context(segments) else add_context(segments)
+    ids = table["segment_id"].astype(str) if "segment_id" in table.columns else table.index.astype(str)
+    for column in CONTEXT_COLUMNS:
+        lookup = dict(zip(ids, table[column], strict=True))
+        labels[column] = [lookup.get(sid, "") if sid is not None else "" for sid in labels["segment_id"]]
 
 
 def _read_label_rows(path: Path) -> list[tuple[int, dict[str, str]]]:

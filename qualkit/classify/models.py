@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 import qualkit
+from qualkit.classify.context import CONTEXT_COLUMNS, add_context, has_context
 from qualkit.classify.estimator import SegmentClassifier
 from qualkit.classify.labels import demo_gold_paths, read_gold_jsonl
 from qualkit.errors import ModelError
@@ -53,7 +54,7 @@ def default_classifier(codebook: Any = None, cache: bool = True, **params: Any) 
             return load_model(cache_path, codebook)
         except (ModelError, Exception):  # a stale or broken cache entry: rebuild it
             pass
-    gold = read_gold_jsonl(paths, codebook) if paths else pd.DataFrame(columns=["document", "text"])
+    gold = add_context(read_gold_jsonl(paths, codebook)) if paths else pd.DataFrame(columns=["document", "text"])
     if len(gold):
         model = train_classifier(gold, gold[codebook.code_names], codebook, **params)
     else:
@@ -130,15 +131,19 @@ class ClassifierCoder:
         return list(self.model.classes_)
 
     def predict_proba(self, texts: Any) -> np.ndarray:
-        """Calibrated score per code, shape (n, n_codes)."""
+        """Calibrated score per code, shape (n, n_codes); ``texts`` may be a segment table (with context)."""
         with threadpool_limits(1):
             return self.model.predict_proba(texts)
 
     def code(self, segments: pd.DataFrame) -> pd.DataFrame:
-        """Code a segment table: same index, ``<code>`` (0/1) and ``<code>_score`` for each code."""
+        """Code a segment table: same index, ``<code>`` (0/1) and ``<code>_score`` for each code.
+
+        Each segment is scored with its neighbours in its document as context (see :func:`add_context`).
+        """
         if "text" not in segments.columns:
             raise ValueError("the segment table needs a 'text' column")
-        probs = self.predict_proba(segments["text"].fillna("").astype(str).tolist())
+        table = segments if has_context(segments) else add_context(segments)
+        probs = self.predict_proba(table[["text", *CONTEXT_COLUMNS]].fillna(""))
         out = pd.DataFrame(index=segments.index)
         for j, code in enumerate(self.code_names):
             out[code] = (probs[:, j] >= self.model.thresholds_[j]).astype(int)

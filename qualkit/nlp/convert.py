@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,9 +98,8 @@ def read_conll(path: Path | str) -> Iterator[Sentence]:
                 tokens, meta = [], {}
                 continue
             if line.startswith("#"):
-                key, sep, value = line[1:].partition("=")
-                if sep:
-                    meta[key.strip()] = value.strip()
+                key, _, value = line[1:].partition("=")
+                meta[key.strip()] = value.strip()  # flags such as "# newpar" get ""
                 continue
             cols = line.split("\t")
             if len(cols) != 10:
@@ -444,12 +444,25 @@ def load_splits(path: Path = SPLITS_FILE) -> dict:
 # Doc construction
 
 
-def sentences_to_doc(vocab, sents: list[Sentence], *, ud: bool = False) -> Doc:
+HEADLINE_MARK = "|"  # NDT's end-of-headline pseudo-token; neither UD nor real text has it
+LINE_BREAK = "\n"
+
+
+def sentences_to_doc(vocab, sents: list[Sentence], *, ud: bool = False, layout: str = "running") -> Doc:
     """Build one ``Doc`` from consecutive sentences with gold annotation.
 
     ``ud=True``: the sentences are UD CoNLL-U (UPOS/FEATS already UD, ``SpaceAfter`` given);
     otherwise they are NDT and are mapped.
+
+    Sentences are joined by a space, except where real text would have a line break: NDT marks
+    the end of a headline with a ``|`` token, which is dropped; every second such headline (chosen
+    by a hash of its position, so conversion is deterministic) is followed by a ``"\n"`` token, the
+    others by a space, so the senter learns both an unpunctuated headline in running text and a line
+    break as sentence ends.  For UD gold docs, ``layout="paragraphs"`` puts a ``"\n"`` token before
+    every ``# newpar`` sentence (``"running"``: spaces only, as spaCy's published figures).
     """
+    if layout not in ("running", "paragraphs"):
+        raise ValueError(f"layout must be 'running' or 'paragraphs', not {layout!r}")
     words: list[str] = []
     spaces: list[bool] = []
     pos: list[str] = []
@@ -457,30 +470,52 @@ def sentences_to_doc(vocab, sents: list[Sentence], *, ud: bool = False) -> Doc:
     lemmas: list[str] = []
     starts: list[bool] = []
     iob: list[str] = []
-    for sent in sents:
-        sent_words = sent.words
+    for k, sent in enumerate(sents):
+        if k > 0 and _line_break_before(sent, sents[k - 1], ud=ud, layout=layout):
+            spaces[-1] = False
+            words.append(LINE_BREAK)
+            spaces.append(False)
+            pos.append("SPACE")
+            morphs.append("")
+            lemmas.append(LINE_BREAK)
+            starts.append(False)
+            iob.append("O")
+        keep = [i for i, tok in enumerate(sent.tokens) if ud or tok.form != HEADLINE_MARK]
+        if not keep:
+            continue
+        sent_words = [sent.tokens[i].form for i in keep]
         if ud:
-            sp = [tok.space_after_ud is not False for tok in sent.tokens]
-            sp[-1] = True
-            for tok in sent.tokens:
+            sp = [sent.tokens[i].space_after_ud is not False for i in keep]
+            for i in keep:
+                tok = sent.tokens[i]
                 pos.append(tok.pos)
                 morphs.append("" if tok.feats == "_" else tok.feats)
                 lemmas.append(map_lemma(tok))
         else:
             sp = space_after(sent_words)
-            for i in range(len(sent.tokens)):
+            for i in keep:
                 upos, feats, lemma = map_token(sent, i)
                 pos.append(upos)
                 morphs.append(feats)
                 lemmas.append(lemma)
+        sp[-1] = True
         words.extend(sent_words)
         spaces.extend(sp)
         starts.extend([True] + [False] * (len(sent_words) - 1))
-        iob.extend(_clean_iob(sent))
+        tags = _clean_iob(sent)
+        iob.extend(tags[i] for i in keep)
     spaces[-1] = False
     doc = Doc(vocab, words=words, spaces=spaces, pos=pos, morphs=morphs, lemmas=lemmas, sent_starts=starts)
     doc.ents = _iob_to_spans(doc, iob)
     return doc
+
+
+def _line_break_before(sent: Sentence, previous: Sentence, *, ud: bool, layout: str) -> bool:
+    if ud:
+        return layout == "paragraphs" and "newpar" in sent.meta
+    if not previous.tokens or previous.tokens[-1].form != HEADLINE_MARK:
+        return False
+    return zlib.crc32(previous.source.encode("utf-8")) % 2 == 0
 
 
 def _clean_iob(sent: Sentence) -> list[str]:

@@ -21,13 +21,27 @@ from qualkit.nlp.convert import chunk, read_conll, sentences_to_doc, ud_file
 LANG_NAMES = {"nob": "Bokmål", "nno": "Nynorsk"}
 POS_COMPONENTS = {"morphologizer", "tagger", "attribute_ruler"}
 LEMMA_COMPONENTS = {"trainable_lemmatizer", "lemmatizer", "qualkit_lookup_lemmatizer"}
-METRICS = ("token_f", "pos_acc", "morph_acc", "lemma_acc", "sents_f", "ents_f")
+METRICS = ("token_f", "pos_acc", "morph_acc", "lemma_acc", "sents_f", "sents_f_paragraphs", "ents_f")
 
 
-def gold_docs(nlp: Language, data_dir: Path | str, lang: str, split: str, doc_size: int = 10) -> list[Doc]:
-    """UD gold docs of ``doc_size`` sentences each (tokens, UPOS, FEATS, lemmas, sentences, NorNE)."""
+def gold_docs(
+    nlp: Language, data_dir: Path | str, lang: str, split: str, doc_size: int = 10, layout: str = "running"
+) -> list[Doc]:
+    """UD gold docs of ``doc_size`` sentences each (tokens, UPOS, FEATS, lemmas, sentences, NorNE).
+
+    layout: ``"running"`` joins all sentences by spaces (as spaCy's published figures);
+    ``"paragraphs"`` starts each UD paragraph (``# newpar``) on a new line, as text reaches qualkit.
+    """
     sents = list(read_conll(ud_file(Path(data_dir), lang, split)))
-    return [sentences_to_doc(nlp.vocab, group, ud=True) for group in chunk(sents, doc_size)]
+    return [sentences_to_doc(nlp.vocab, group, ud=True, layout=layout) for group in chunk(sents, doc_size)]
+
+
+def sentence_f(nlp: Language, golds: list[Doc], batch_size: int = 64) -> float:
+    """Sentence-boundary F (percent) only; for the ``paragraphs`` layout, whose line-break tokens
+    would otherwise count in the token-level accuracies."""
+    preds = nlp.pipe((gold.text for gold in golds), batch_size=batch_size)
+    examples = [Example(pred, gold) for pred, gold in zip(preds, golds, strict=True)]
+    return _pct(Scorer.score_spans(examples, "sents", has_annotation=lambda d: True)["sents_f"])
 
 
 def score(nlp: Language, golds: list[Doc], batch_size: int = 64) -> dict:
@@ -74,5 +88,11 @@ def words_per_second(nlp: Language, texts: list[str], batch_size: int = 256, rep
 def evaluate(
     nlp: Language, data_dir: Path | str, split: str = "test", langs=("nob", "nno"), doc_size: int = 10
 ) -> dict[str, dict]:
-    """Scores per language on the UD ``split`` files."""
-    return {lang: score(nlp, gold_docs(nlp, data_dir, lang, split, doc_size)) for lang in langs}
+    """Scores per language on the UD ``split`` files (``sents_f_paragraphs``: sentence F when
+    paragraphs start on a new line)."""
+    results = {}
+    for lang in langs:
+        results[lang] = score(nlp, gold_docs(nlp, data_dir, lang, split, doc_size))
+        paragraphs = gold_docs(nlp, data_dir, lang, split, doc_size, layout="paragraphs")
+        results[lang]["sents_f_paragraphs"] = sentence_f(nlp, paragraphs)
+    return results
