@@ -126,3 +126,27 @@ def test_suggest_random_share_stays_unique_and_uncoded(cold_model):
     batch = suggest(cold_model, segments, n=10, coded=coded, explore=0.5, random_state=1)
     assert len(batch) == 10 and batch["segment_id"].is_unique
     assert not set(batch["segment_id"]) & set(coded)
+
+
+def test_typicality_ranks_the_odd_segment_last():
+    import scipy.sparse as sp
+
+    from qualkit.active import typicality
+
+    features = sp.csr_matrix(np.array([[1.0, 0.1, 0], [1.0, 0.0, 0], [0.9, 0.2, 0], [0, 0, 1.0]]))
+    values = typicality(features)
+    assert values.max() == pytest.approx(1.0)
+    assert values.argmin() == 3 and values[3] < 0.5 * values[:3].min()
+
+
+def test_density_prefers_typical_segments_among_equally_uncertain(cold_model):
+    """With equal uncertainty, the segment like the rest of the material comes before the odd one."""
+    segments = _segments()
+    odd = pd.DataFrame([{"document": "d.md", "kommune": "Alta", "segment_id": "odd",
+                         "text": "Værmeldingen lover sol, og fotballaget vant kampen sin på lørdag."}])
+    table = pd.concat([segments, odd], ignore_index=True)
+    plain = suggest(cold_model, table, n=len(table), explore=0.0, density=0.0, diversity=0.0, spread=1.0)
+    weighted = suggest(cold_model, table, n=len(table), explore=0.0, density=2.0, diversity=0.0, spread=1.0)
+    rank = {name: batch["segment_id"].tolist().index("odd") for name, batch in
+            (("plain", plain), ("weighted", weighted))}
+    assert rank["weighted"] > rank["plain"]  # the odd text is the most uncertain, yet the least typical
