@@ -66,6 +66,9 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator):
         run in stretches). Used when ``X`` is a table with ``previous_text`` and ``next_text`` (see
         :func:`~qualkit.classify.context.add_context`); a model fitted with context that is given plain
         texts treats every segment as having no neighbours.
+    stack_codes:
+        Let the second stage of each code see the text scores of the other codes (codes depend on each
+        other: a paragraph scored high on no theme at all is rarely about organisering either).
     """
 
     def __init__(
@@ -84,6 +87,7 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator):
         stack_keywords: bool = True,
         min_group_df: int = 2,
         context: bool = True,
+        stack_codes: bool = True,
         random_state: int | None = 0,
     ):
         self.codebook = codebook
@@ -100,6 +104,7 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator):
         self.stack_keywords = stack_keywords
         self.min_group_df = min_group_df
         self.context = context
+        self.stack_codes = stack_codes
         self.random_state = random_state
 
     # -- fitting -------------------------------------------------------------------------------------------
@@ -299,9 +304,12 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator):
                 self.thresholds_[j] = threshold
 
     def _meta(self, scores: np.ndarray, hits: np.ndarray, j: int, context=None) -> np.ndarray:
-        """Second-stage features for code ``j``: text score, log hits, any hit, hits per 100 words, and the
-        previous and next segments' text scores when the model uses context."""
+        """Second-stage features for code ``j``: text score, log hits, any hit, hits per 100 words, the other
+        codes' text scores (``stack_codes``), and the previous and next segments' text scores when the model
+        uses context."""
         columns = [scores[:, j]]
+        if self.stack_codes and scores.shape[1] > 1:
+            columns.append(np.delete(scores, j, axis=1))
         if self.stack_keywords and "keywords" in self.vectorizers_:
             density = 100 * hits[:, j] / np.maximum(hits[:, -1], 20)
             columns += [np.log1p(hits[:, j]), hits[:, j] > 0, np.log1p(density)]

@@ -19,7 +19,8 @@ from qualkit.classify.estimator import SegmentClassifier
 from qualkit.classify.labels import demo_gold_paths, read_gold_jsonl
 from qualkit.errors import ModelError
 
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2
+"""Bumped whenever a fitted model's attributes change (2: neighbour context and stacked code scores)."""
 
 def train_classifier(texts: Any, Y: Any, codebook: Any, groups: Sequence | None = None,
                      **params: Any) -> SegmentClassifier:
@@ -104,6 +105,8 @@ def _cache_dir() -> Path:
 def _cache_key(codebook: Any, paths: list[Path], params: dict[str, Any]) -> str:
     digest = hashlib.sha256()
     digest.update(f"{codebook.fingerprint}|{qualkit.__version__}|{MODEL_FORMAT}|{sorted(params.items())}".encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")):  # a changed classifier invalidates the cache
+        digest.update(source.read_bytes())
     for path in paths:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
