@@ -7,7 +7,8 @@ predict on 10,000 segments in seconds, no spaCy in the hot path) and for general
   character n-grams, plus codebook keyword features (lemma patterns with ``*`` prefix wildcards, compound
   ``parts`` and ``not_keywords`` traps) that act as a strong prior for rare codes;
 - models: one class-balanced logistic regression per code (liblinear, or averaged SGD on large data),
-  combined with the keyword evidence by a small calibrated second-stage logistic regression (stacking);
+  combined by a small calibrated second-stage logistic regression (stacking) with the keyword evidence, the
+  other codes' scores and the scores of the segment's neighbours in its document (:func:`add_context`);
 - thresholds: one per code, tuned on the same out-of-fold scores, with folds grouped by document;
 - the codebook itself (definitions, inclusion rules, examples and near misses) is training material too,
   which is what makes a cold start (:func:`default_classifier`) possible.
@@ -27,6 +28,7 @@ reloaded with :func:`load_model`, which refuses a mismatched codebook or qualkit
 files you trust: joblib files can run code when loaded.
 """
 
+from qualkit.classify.context import CONTEXT_COLUMNS, add_context
 from qualkit.classify.estimator import MIN_CV_SCORE, SegmentClassifier
 from qualkit.classify.features import (
     CharNgramVectorizer,
@@ -51,6 +53,7 @@ from qualkit.classify.models import (
 )
 
 __all__ = [
+    "CONTEXT_COLUMNS",
     "MIN_CV_SCORE",
     "MODEL_FORMAT",
     "CharNgramVectorizer",
@@ -59,6 +62,7 @@ __all__ = [
     "LabelsError",
     "SegmentClassifier",
     "WordAnalyzer",
+    "add_context",
     "codebook_examples",
     "default_classifier",
     "demo_gold_paths",
