@@ -99,7 +99,8 @@ def suggest(
     spread: 0..1, factor applied for each segment already chosen from the same document (and, half as
         strongly, the same kommune); smaller spreads the batch more.
     density: exponent of :func:`typicality` in the priority (information density, Settles & Craven 2008);
-        0 is plain uncertainty sampling. On the dev set, 2 made 100 chosen segments worth 200 random ones.
+        0 is plain uncertainty sampling. On the dev set, one batch of 100 chosen by the cold-start model
+        reached macro-F1 0.693 with 2 and 0.679 with 0 (100 random segments: 0.669).
     explore: 0..1, share of the batch drawn at random from the pool. Pure uncertainty sampling gives a
         training set whose code frequencies differ from the material's, which biases the thresholds
         tuned on it; a random share keeps them honest (and finds what the model does not know it misses).
