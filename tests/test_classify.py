@@ -430,3 +430,16 @@ def test_read_labels_carries_the_segments_neighbours(codebook, tmp_path):
     labels = read_labels(path, SEGMENTS, codebook)
     assert labels.loc[0, "previous_text"] == SEGMENTS.loc[0, "text"]
     assert labels.loc[0, "next_text"] == ""
+
+
+def test_second_stage_inputs_follow_the_switches(codebook, data):
+    """Keyword evidence (4), the other codes' scores (k - 1) and two neighbour scores, each switchable."""
+    texts, Y, groups = data
+    table = pd.DataFrame({"text": texts, "document": groups, "previous_text": [""] + texts[:-1],
+                          "next_text": texts[1:] + [""]})
+    k = len(codebook.code_names)
+    widths = {}
+    for name, params in {"all": {}, "no codes": {"stack_codes": False}, "no context": {"context": False}}.items():
+        model = SegmentClassifier(codebook, cv=2, min_positives=3, **params).fit(table, Y)
+        widths[name] = {s.coef_.shape[1] for s in model.stackers_ if s is not None}
+    assert widths == {"all": {4 + (k - 1) + 2}, "no codes": {4 + 2}, "no context": {4 + (k - 1)}}

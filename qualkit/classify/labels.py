@@ -108,6 +108,10 @@ def read_labels(path: str | Path, segments: pd.DataFrame, codebook: Any) -> pd.D
 
 def _add_segment_context(labels: pd.DataFrame, segments: pd.DataFrame) -> None:
     """Give matched label rows the neighbours their segment has in its document (unmatched rows: none)."""
+    if "text" not in segments.columns:
+        for column in CONTEXT_COLUMNS:
+            labels[column] = ""
+        return
     table = segments if has_context(segments) else add_context(segments)
     ids = table["segment_id"].astype(str) if "segment_id" in table.columns else table.index.astype(str)
     for column in CONTEXT_COLUMNS:
