@@ -1,9 +1,10 @@
 """Evaluate a Norwegian pipeline on the UD Bokmål / Nynorsk dev or test files (NorNE edition).
 
 Gold documents group ``doc_size`` consecutive UD sentences, so sentence segmentation is scored on
-running text.  Each doc is re-tokenised from its raw text by the pipeline's own tokenizer, so the
-scores include tokenisation errors (spaCy aligns predicted and gold tokens; ``token_f`` is the
-tokenisation F-score).
+running text (all sentences joined by spaces, as spaCy's published figures); ``sents_f_paragraphs``
+scores the same docs with each UD paragraph on a new line, as text reaches qualkit.  Each doc is
+re-tokenised from its raw text by the pipeline's own tokenizer, so the scores include tokenisation
+errors (spaCy aligns predicted and gold tokens; ``token_f`` is the tokenisation F-score).
 """
 
 from __future__ import annotations
