@@ -191,11 +191,16 @@ class ActiveLearner:
     params: estimator parameters for retraining (see :class:`~qualkit.classify.SegmentClassifier`).
     extra_training: coded material that is always trained on too (e.g. the demo gold), as a table with
         ``text``, optionally ``document``, and one 0/1 column per code.
+    adapt_thresholds: after each retraining, set the thresholds for coding this segment table from the
+        calibrated scores of its uncoded segments (:meth:`SegmentClassifier.adapt_thresholds`) instead of
+        from cross-validation on the few, deliberately uncertain segments coded so far.
     """
 
     def __init__(self, codebook: Any, segments: pd.DataFrame, base_model: SegmentClassifier | None = None,
-                 params: Mapping[str, Any] | None = None, extra_training: pd.DataFrame | None = None):
+                 params: Mapping[str, Any] | None = None, extra_training: pd.DataFrame | None = None,
+                 adapt_thresholds: bool = True):
         self.codebook = codebook
+        self.adapt_thresholds = adapt_thresholds
         self.segments = segments if has_context(segments) else add_context(segments)
         self.params = dict(params or {})
         self.extra_training = extra_training
@@ -259,6 +264,9 @@ class ActiveLearner:
         table = self.training_table()
         if len(table):
             self.model = train_classifier(table, table[self.code_names], self.codebook, **self.params)
+            if self.adapt_thresholds:
+                uncoded = ~self._ids().isin(self.labels.keys()).to_numpy()
+                self.model.adapt_thresholds(self.segments[uncoded])
         return self.model
 
     def suggest(self, n: int = 10, **kwargs: Any) -> pd.DataFrame:
@@ -281,10 +289,12 @@ def simulate(
     random_state: int | None = 0,
     max_batch: int = 50,
     extra_training: pd.DataFrame | None = None,
+    adapt_thresholds: bool = True,
 ) -> dict[int, SegmentClassifier]:
     """Run the loop with an oracle (``gold``: 0/1 per code, indexed like ``pool``) and return the model at
     each size. ``strategy`` is ``"active"`` (:func:`suggest`) or ``"random"``. Used by the benchmark."""
-    learner = ActiveLearner(codebook, pool, base_model=base_model, params=params, extra_training=extra_training)
+    learner = ActiveLearner(codebook, pool, base_model=base_model, params=params, extra_training=extra_training,
+                            adapt_thresholds=adapt_thresholds)
     rng = np.random.default_rng(random_state)
     ids = learner._ids()
     gold_by_id = {sid: [c for c in codebook.code_names if gold.loc[idx, c]] for idx, sid in ids.items()}

@@ -53,7 +53,12 @@ def make_coder(
 
 
 def train_from_labels(codebook: Codebook, segments: pd.DataFrame, labels_path: str | Path):
-    """Train a classifier on a labels file matched to ``segments`` (plus the codebook and shipped gold)."""
+    """Train a classifier on a labels file matched to ``segments`` (plus the codebook and shipped gold).
+
+    The thresholds are then set for coding ``segments`` from the calibrated scores of its uncoded segments
+    (:meth:`~qualkit.classify.SegmentClassifier.adapt_thresholds`): labels are often few, or chosen by
+    ``qualkit suggest`` for being uncertain, and thresholds tuned on them alone are noise.
+    """
     from qualkit import classify
 
     with warnings.catch_warnings(record=True) as caught:
@@ -70,6 +75,9 @@ def train_from_labels(codebook: Codebook, segments: pd.DataFrame, labels_path: s
     model = classify.train_classifier(texts, Y, codebook)
     messages.append(f"trained on {len(usable)} labelled segments from {labels_path}"
                     + (f" and {len(extra)} coded demo segments" if len(extra) else ""))
+    coded = set(labels["segment_id"].dropna().astype(str)) - {""} if "segment_id" in labels else set()
+    ids = segments["segment_id"].astype(str) if "segment_id" in segments else pd.Series([""] * len(segments))
+    model.adapt_thresholds(segments[~ids.isin(coded).to_numpy()])
     return model, messages
 
 

@@ -150,3 +150,44 @@ def test_density_prefers_typical_segments_among_equally_uncertain(cold_model):
     rank = {name: batch["segment_id"].tolist().index("odd") for name, batch in
             (("plain", plain), ("weighted", weighted))}
     assert rank["weighted"] > rank["plain"]  # the odd text is the most uncertain, yet the least typical
+
+
+def test_expected_best_threshold_matches_the_best_cut_on_labels_drawn_from_the_scores():
+    """With calibrated scores, the cut-off chosen from the scores alone (no labels) is the one that does best
+    on labels drawn from those scores, for kappa and for F1."""
+    from qualkit.classify.estimator import _best_threshold, _expected_best_threshold
+
+    rng = np.random.default_rng(0)
+    probs = rng.beta(0.6, 1.4, size=20_000)
+    labels = (rng.random(probs.size) < probs).astype(int)
+    for metric in ("kappa", "f1"):
+        chosen = _expected_best_threshold(probs, metric)
+        best_on_labels, _ = _best_threshold(probs, labels, metric)
+        assert abs(chosen - best_on_labels) < 0.05, (metric, chosen, best_on_labels)
+    assert _expected_best_threshold(np.zeros(50), "kappa") is None  # nothing is expected: keep the old one
+
+
+def test_adapt_thresholds_changes_calibrated_codes_only(codebook):
+    gold = read_gold_jsonl([DEMO_GOLD], codebook)
+    names = codebook.code_names
+    model = SegmentClassifier(codebook, cv=3).fit(gold, gold[names])
+    before = model.thresholds_.copy()
+    corpus = gold.sample(frac=1.0, random_state=1)
+    assert model.adapt_thresholds(corpus.head(5)) is model and np.array_equal(model.thresholds_, before)
+    model.stackers_[0] = None  # a code on weak evidence keeps its threshold
+    model.adapt_thresholds(corpus)
+    assert model.thresholds_[0] == before[0]
+    assert not np.allclose(model.thresholds_[1:], before[1:])
+    assert model.thresholds_adapted_to_ == len(corpus)
+    assert list(model.evidence_["threshold"]) == list(model.thresholds_)
+
+
+def test_learner_adapts_thresholds_to_its_uncoded_segments(codebook, cold_model):
+    segments = pd.concat([_segments()] * 2, ignore_index=True)
+    segments["segment_id"] = [f"s{i}" for i in range(len(segments))]
+    labels = {f"s{i}": ["bolig"] if i % 2 else ["økonomi"] for i in range(8)}
+    kwargs = {"base_model": cold_model, "params": {"cv": 2, "min_positives": 2}}
+    fixed = ActiveLearner(codebook, segments, adapt_thresholds=False, **kwargs).add_codes(labels).retrain()
+    adapted = ActiveLearner(codebook, segments, **kwargs).add_codes(labels).retrain()
+    assert not hasattr(fixed, "thresholds_adapted_to_")
+    assert adapted.thresholds_adapted_to_ == len(segments) - len(labels)

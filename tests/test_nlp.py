@@ -122,6 +122,22 @@ def test_doc_has_sentences_entities_pos_and_lemmas():
     assert str(doc[0].morph) == "Definite=Def|Gender=Masc|Number=Sing"
 
 
+def test_doc_keeps_the_ndt_trees():
+    doc = cv.sentences_to_doc(spacy.blank("nb").vocab, _sents("nob"))
+    first = list(doc.sents)[0]
+    assert [(t.text, t.dep_, t.head.text) for t in first] == [
+        ("Kommunen", "SUBJ", "har"),
+        ("har", "ROOT", "har"),
+        ("bygget", "INFV", "har"),
+        ("nye", "ATR", "boliger"),
+        ("boliger", "DOBJ", "bygget"),
+        ("i", "ADV", "bygget"),
+        ("Bergen", "PUTFYLL", "i"),
+        (".", "IP", "har"),
+    ]
+    assert all(t.head.sent == t.sent for t in doc)  # heads never cross a sentence boundary
+
+
 def test_stray_inside_tag_starts_an_entity(tmp_path):
     path = tmp_path / "x.conll"
     path.write_text(
@@ -382,6 +398,7 @@ def test_headline_marker_becomes_a_line_break_or_a_space(tmp_path):
             breaks += 1
             newline = next(t for t in doc if t.is_space)
             assert newline.pos_ == "SPACE" and not newline.is_sent_start and newline.ent_type_ == ""
+            assert newline.head.i == newline.i - 1 and newline.dep_ == "IP"  # ends the headline
         else:
             spaces += 1
     assert breaks and spaces  # both layouts are learnt

@@ -29,6 +29,8 @@ from qualkit.classify.features import (
 
 MIN_CV_SCORE = 0.2
 """Below this out-of-fold score (kappa or F1) a code's stacking and tuned threshold are not trusted."""
+MIN_ADAPT_SEGMENTS = 20
+"""Fewest segments :meth:`SegmentClassifier.adapt_thresholds` sets thresholds from."""
 
 
 class SegmentClassifier(ClassifierMixin, BaseEstimator):
@@ -373,6 +375,30 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator):
                 probs[:, j] = stacker.predict_proba(self._meta(scores, hits, j, context))[:, 1]
         return probs
 
+    def adapt_thresholds(self, X: Any, min_segments: int = MIN_ADAPT_SEGMENTS) -> SegmentClassifier:
+        """Set each calibrated code's threshold for coding the segments ``X`` (plug-in rule).
+
+        Thresholds tuned on out-of-fold scores need many coded segments that look like the corpus; with a
+        few dozen segments chosen by active learning (the uncertain ones, not a random sample) they are
+        noise. The calibrated probabilities of the *uncoded* corpus say more: taking them as soft labels, the
+        expected kappa (or F1, see ``threshold_metric``) of every cut-off can be computed, and the best one
+        is used. Codes on weak evidence (no calibrated second stage) keep their threshold, and so does
+        everything when ``X`` has fewer than ``min_segments`` segments. Returns ``self``.
+        """
+        check_is_fitted(self, "estimators_")
+        if _n_rows(X) < min_segments:
+            return self
+        probs = self.predict_proba(X)
+        for j, stacker in enumerate(self.stackers_):
+            if stacker is None:
+                continue
+            threshold = _expected_best_threshold(probs[:, j], self.threshold_metric)
+            if threshold is not None:
+                self.thresholds_[j] = threshold
+        self.evidence_["threshold"] = self.thresholds_
+        self.thresholds_adapted_to_ = _n_rows(X)
+        return self
+
     def predict(self, X: Any) -> np.ndarray:
         """0/1 per code, shape (n, n_codes), using the per-code thresholds."""
         return (self.predict_proba(X) >= self.thresholds_).astype(int)
@@ -487,6 +513,33 @@ def _best_threshold(probs: np.ndarray, y: np.ndarray, metric: str) -> tuple[floa
     smooth = np.convolve(values, np.ones(5) / 5, mode="same")
     best = int(np.argmax(smooth))
     return float(grid[best]), float(values[best])
+
+
+def _expected_best_threshold(probs: np.ndarray, metric: str) -> float | None:
+    """The cut-off that maximises the expected kappa (or F1) when ``probs`` are taken as soft labels.
+
+    Cutting after the k highest probabilities, the expected true positives are the sum of those k
+    probabilities and the expected positives the sum of all; ``None`` when no cut-off beats coding nothing.
+    """
+    ranked = np.sort(np.asarray(probs, dtype=float))[::-1]
+    n, positives = len(ranked), ranked.sum()
+    if n == 0 or positives <= 0:
+        return None
+    k = np.arange(1, n + 1)
+    tp = np.cumsum(ranked)
+    if metric == "kappa":
+        true_negatives = (n - k) - (positives - tp)
+        observed = (tp + true_negatives) / n
+        expected = (k * positives + (n - k) * (n - positives)) / n**2
+        values = np.where(expected < 1, (observed - expected) / np.maximum(1 - expected, 1e-12), 0.0)
+    else:
+        values = 2 * tp / (k + positives)
+    best = int(np.argmax(values))
+    return float(ranked[best]) if values[best] > 0 else None
+
+
+def _n_rows(X: Any) -> int:
+    return X.shape[0] if hasattr(X, "shape") else len(X)
 
 
 def _metric(y: np.ndarray, pred: np.ndarray, metric: str) -> float:

@@ -452,7 +452,10 @@ def sentences_to_doc(vocab, sents: list[Sentence], *, ud: bool = False, layout: 
     """Build one ``Doc`` from consecutive sentences with gold annotation.
 
     ``ud=True``: the sentences are UD CoNLL-U (UPOS/FEATS already UD, ``SpaceAfter`` given);
-    otherwise they are NDT and are mapped.
+    otherwise they are NDT and are mapped, and their dependency trees are kept with NDT's own
+    relations (``SUBJ``, ``ADV``, ``PUTFYLL`` ...; the root gets ``ROOT``), which also fixes the
+    sentence boundaries.  UD docs get sentence starts but no trees: their relations are UD's, which a
+    parser trained on NDT does not predict.
 
     Sentences are joined by a space, except where real text would have a line break: NDT marks
     the end of a headline with a ``|`` token, which is dropped; every second such headline (chosen
@@ -470,6 +473,8 @@ def sentences_to_doc(vocab, sents: list[Sentence], *, ud: bool = False, layout: 
     lemmas: list[str] = []
     starts: list[bool] = []
     iob: list[str] = []
+    heads: list[int] = []
+    deps: list[str] = []
     for k, sent in enumerate(sents):
         if k > 0 and _line_break_before(sent, sents[k - 1], ud=ud, layout=layout):
             spaces[-1] = False
@@ -480,9 +485,15 @@ def sentences_to_doc(vocab, sents: list[Sentence], *, ud: bool = False, layout: 
             lemmas.append(LINE_BREAK)
             starts.append(False)
             iob.append("O")
+            heads.append(len(words) - 2)  # ends the previous sentence, like its final punctuation
+            deps.append(LINE_BREAK_DEP)
         keep = [i for i, tok in enumerate(sent.tokens) if ud or tok.form != HEADLINE_MARK]
         if not keep:
             continue
+        if not ud:
+            sent_heads, sent_deps = _tree(sent, keep, offset=len(words))
+            heads.extend(sent_heads)
+            deps.extend(sent_deps)
         sent_words = [sent.tokens[i].form for i in keep]
         if ud:
             sp = [sent.tokens[i].space_after_ud is not False for i in keep]
@@ -505,9 +516,39 @@ def sentences_to_doc(vocab, sents: list[Sentence], *, ud: bool = False, layout: 
         tags = _clean_iob(sent)
         iob.extend(tags[i] for i in keep)
     spaces[-1] = False
-    doc = Doc(vocab, words=words, spaces=spaces, pos=pos, morphs=morphs, lemmas=lemmas, sent_starts=starts)
+    if ud:
+        doc = Doc(vocab, words=words, spaces=spaces, pos=pos, morphs=morphs, lemmas=lemmas, sent_starts=starts)
+    else:  # the trees give the sentence boundaries (spaCy does not take both)
+        doc = Doc(vocab, words=words, spaces=spaces, pos=pos, morphs=morphs, lemmas=lemmas, heads=heads, deps=deps)
     doc.ents = _iob_to_spans(doc, iob)
     return doc
+
+
+LINE_BREAK_DEP = "IP"  # NDT's relation for sentence-final punctuation
+
+
+def _tree(sent: Sentence, keep: list[int], offset: int) -> tuple[list[int], list[str]]:
+    """Doc-level heads and relations of the kept tokens of an NDT sentence.
+
+    ``offset`` is the doc index of the sentence's first kept token.  A token whose head was dropped
+    (NDT attaches nothing to the headline mark, but be safe) takes the dropped token's head.
+    """
+    position = {sent.tokens[i].id: offset + n for n, i in enumerate(keep)}
+    by_id = {tok.id: tok for tok in sent.tokens}
+    heads: list[int] = []
+    deps: list[str] = []
+    for i in keep:
+        tok = sent.tokens[i]
+        head = tok.head
+        while head and head not in position:
+            head = by_id[head].head
+        if head == 0:
+            heads.append(position[tok.id])
+            deps.append("ROOT")
+        else:
+            heads.append(position[head])
+            deps.append(tok.deprel)
+    return heads, deps
 
 
 def _line_break_before(sent: Sentence, previous: Sentence, *, ud: bool, layout: str) -> bool:
