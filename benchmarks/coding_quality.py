@@ -11,7 +11,9 @@ What it prints:
 1. Leave-one-report-out (train on three reports, test on the fourth, predictions pooled): per-code F1 and
    Krippendorff's alpha (nominal, gold vs coder) for the keyword coder, the classifier (three reports +
    codebook), the classifier with the demo gold added (what ``default_classifier`` ships with), and the
-   human coders A and B against the gold.
+   human coders A and B against the gold. With this many coded segments (> 300) qualkit keeps the thresholds
+   tuned by cross-validation; the rows "… (adapted)" show what setting them for the held-out report from its
+   own scores (``adapt_thresholds``, what qualkit does with fewer coded segments) would give.
 2. The model as a coder: kappa and alpha per code between the model and each human coder, next to A vs B.
 3. Learning curves: macro-F1 on the held-out report after 25 … 400 coded segments chosen by active learning
    (``qualkit.active.suggest``) or at random, mean ± sd over seeds and held-out reports.
@@ -96,22 +98,26 @@ def scores_table(gold: np.ndarray, predictions: dict[str, np.ndarray], codes: li
 
 
 def loro(dev: pd.DataFrame, codebook, demo: pd.DataFrame | None, params: dict) -> dict[str, np.ndarray]:
-    """Leave-one-report-out predictions of the classifier, with and without the demo gold."""
+    """Leave-one-report-out predictions of the classifier, with and without the demo gold, with the
+    cross-validated thresholds (what qualkit does with this many coded segments) and "(adapted)" to the
+    held-out report's own scores."""
     codes = codebook.code_names
     gold = matrix(dev, "codes", codes)
-    out = {"classifier": np.zeros_like(gold)}
+    names = ["classifier", "classifier (adapted)"]
     if demo is not None:
-        out["classifier+demo"] = np.zeros_like(gold)
+        names += ["classifier+demo", "classifier+demo (adapted)"]
+    out = {name: np.zeros_like(gold) for name in names}
     for report in sorted(dev["document"].unique()):
         train, test = dev[dev["document"] != report], dev[dev["document"] == report]
-        model = SegmentClassifier(codebook, **params).fit(train, gold[train.index])
-        out["classifier"][test.index] = model.predict(test)
+        trainings = {"classifier": (train, gold[train.index])}
         if demo is not None:
             columns = ["document", "text", *CONTEXT_COLUMNS]
             both = pd.concat([train[columns], demo[columns]], ignore_index=True)
-            labels = np.vstack([gold[train.index], demo[codes].to_numpy()])
-            model = SegmentClassifier(codebook, **params).fit(both, labels)
-            out["classifier+demo"][test.index] = model.predict(test)
+            trainings["classifier+demo"] = (both, np.vstack([gold[train.index], demo[codes].to_numpy()]))
+        for name, (texts, labels) in trainings.items():
+            model = SegmentClassifier(codebook, **params).fit(texts, labels)
+            out[name][test.index] = model.predict(test)
+            out[f"{name} (adapted)"][test.index] = model.adapt_thresholds(test).predict(test)
     return out
 
 

@@ -36,6 +36,7 @@ from qualkit.classify import (
     train_classifier,
 )
 from qualkit.classify.context import CONTEXT_COLUMNS, add_context, has_context
+from qualkit.classify.estimator import ADAPT_BELOW_CODED
 
 
 def uncertainty(probs: np.ndarray, thresholds: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -191,9 +192,10 @@ class ActiveLearner:
     params: estimator parameters for retraining (see :class:`~qualkit.classify.SegmentClassifier`).
     extra_training: coded material that is always trained on too (e.g. the demo gold), as a table with
         ``text``, optionally ``document``, and one 0/1 column per code.
-    adapt_thresholds: after each retraining, set the thresholds for coding this segment table from the
-        calibrated scores of its uncoded segments (:meth:`SegmentClassifier.adapt_thresholds`) instead of
-        from cross-validation on the few, deliberately uncertain segments coded so far.
+    adapt_thresholds: after each retraining, while fewer than ``ADAPT_BELOW_CODED`` (300) segments are coded,
+        set the thresholds for coding this segment table from the calibrated scores of its uncoded segments
+        (:meth:`SegmentClassifier.adapt_thresholds`) instead of from cross-validation on the few, deliberately
+        uncertain segments coded so far.
     """
 
     def __init__(self, codebook: Any, segments: pd.DataFrame, base_model: SegmentClassifier | None = None,
@@ -264,7 +266,7 @@ class ActiveLearner:
         table = self.training_table()
         if len(table):
             self.model = train_classifier(table, table[self.code_names], self.codebook, **self.params)
-            if self.adapt_thresholds:
+            if self.adapt_thresholds and len(self.labels) < ADAPT_BELOW_CODED:
                 uncoded = ~self._ids().isin(self.labels.keys()).to_numpy()
                 self.model.adapt_thresholds(self.segments[uncoded])
         return self.model

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from qualkit.classify.context import CONTEXT_COLUMNS, add_context
+from qualkit.classify.estimator import ADAPT_BELOW_CODED
 from qualkit.code import Coder, KeywordCoder
 from qualkit.codebook import Codebook
 
@@ -55,9 +56,10 @@ def make_coder(
 def train_from_labels(codebook: Codebook, segments: pd.DataFrame, labels_path: str | Path):
     """Train a classifier on a labels file matched to ``segments`` (plus the codebook and shipped gold).
 
-    The thresholds are then set for coding ``segments`` from the calibrated scores of its uncoded segments
-    (:meth:`~qualkit.classify.SegmentClassifier.adapt_thresholds`): labels are often few, or chosen by
-    ``qualkit suggest`` for being uncertain, and thresholds tuned on them alone are noise.
+    With fewer than ``ADAPT_BELOW_CODED`` (300) labelled segments, the thresholds are then set for coding
+    ``segments`` from the calibrated scores of its uncoded segments
+    (:meth:`~qualkit.classify.SegmentClassifier.adapt_thresholds`): so few labels, often chosen by
+    ``qualkit suggest`` for being uncertain, make cross-validated thresholds noise.
     """
     from qualkit import classify
 
@@ -77,7 +79,8 @@ def train_from_labels(codebook: Codebook, segments: pd.DataFrame, labels_path: s
                     + (f" and {len(extra)} coded demo segments" if len(extra) else ""))
     coded = set(labels["segment_id"].dropna().astype(str)) - {""} if "segment_id" in labels else set()
     ids = segments["segment_id"].astype(str) if "segment_id" in segments else pd.Series([""] * len(segments))
-    model.adapt_thresholds(segments[~ids.isin(coded).to_numpy()])
+    if len(usable) < ADAPT_BELOW_CODED:
+        model.adapt_thresholds(segments[~ids.isin(coded).to_numpy()])
     return model, messages
 
 

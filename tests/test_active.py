@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from qualkit import active
 from qualkit.active import ActiveLearner, simulate, suggest, uncertainty
 from qualkit.agree import krippendorff_alpha
 from qualkit.classify import LabelsError, SegmentClassifier, read_gold_jsonl
@@ -182,7 +183,7 @@ def test_adapt_thresholds_changes_calibrated_codes_only(codebook):
     assert list(model.evidence_["threshold"]) == list(model.thresholds_)
 
 
-def test_learner_adapts_thresholds_to_its_uncoded_segments(codebook, cold_model):
+def test_learner_adapts_thresholds_to_its_uncoded_segments(codebook, cold_model, monkeypatch):
     segments = pd.concat([_segments()] * 2, ignore_index=True)
     segments["segment_id"] = [f"s{i}" for i in range(len(segments))]
     labels = {f"s{i}": ["bolig"] if i % 2 else ["økonomi"] for i in range(8)}
@@ -191,3 +192,6 @@ def test_learner_adapts_thresholds_to_its_uncoded_segments(codebook, cold_model)
     adapted = ActiveLearner(codebook, segments, **kwargs).add_codes(labels).retrain()
     assert not hasattr(fixed, "thresholds_adapted_to_")
     assert adapted.thresholds_adapted_to_ == len(segments) - len(labels)
+    monkeypatch.setattr(active, "ADAPT_BELOW_CODED", len(labels))  # enough coded: cross-validation decides
+    many = ActiveLearner(codebook, segments, **kwargs).add_codes(labels).retrain()
+    assert not hasattr(many, "thresholds_adapted_to_")

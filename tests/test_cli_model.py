@@ -81,7 +81,8 @@ def test_suggest_leaves_out_what_is_already_coded(transcript_folder: Path, tmp_p
     assert set(pd.read_csv(out)["segment_id"]) == set(ids[3:])
 
 
-def test_training_from_labels_sets_thresholds_for_the_uncoded_segments(tmp_path: Path):
+def test_training_from_labels_sets_thresholds_for_the_uncoded_segments(tmp_path: Path, monkeypatch):
+    from qualkit import coders
     from qualkit.codebook import load_codebook
     from qualkit.coders import train_from_labels
 
@@ -89,8 +90,11 @@ def test_training_from_labels_sets_thresholds_for_the_uncoded_segments(tmp_path:
              "Beboerne får være med å bestemme.", "NAV og kommunen samarbeider om tildelingen."]
     segments = pd.DataFrame({"segment_id": [f"s{i}" for i in range(40)], "document": [f"d{i // 10}" for i in range(40)],
                              "text": [f"{texts[i % 4]} ({i})" for i in range(40)]})
-    labels = _labels(tmp_path / "labels.csv", [(f"s{i}", ["bolig", "okonomi", "brukermedvirkning", "organisering"][i % 4])
-                                               for i in range(12)], "segment_id")
+    codes = ["bolig", "okonomi", "brukermedvirkning", "organisering"]
+    labels = _labels(tmp_path / "labels.csv", [(f"s{i}", codes[i % 4]) for i in range(12)], "segment_id")
     model, messages = train_from_labels(load_codebook(), segments, labels)
     assert model.thresholds_adapted_to_ == 28  # the 40 segments minus the 12 coded
     assert "trained on 12 labelled segments" in messages[-1]
+    monkeypatch.setattr(coders, "ADAPT_BELOW_CODED", 12)  # enough labels: cross-validated thresholds stay
+    model, _ = train_from_labels(load_codebook(), segments, labels)
+    assert not hasattr(model, "thresholds_adapted_to_")
