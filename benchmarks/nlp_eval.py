@@ -8,9 +8,7 @@ Scores: tokenisation F (the pipeline's tokenizer on the raw text vs gold tokens)
 ``--doc-size`` consecutive sentences joined by spaces, as spaCy's published figures; "lines": the same
 docs with each UD paragraph on a new line, as PDF exports and transcripts reach qualkit), UPOS,
 morphology (full UD FEATS string), lemma accuracy,
-entity F (NorNE types incl. GPE_LOC/GPE_ORG), UAS/LAS when the pipeline has a parser (ours predicts NDT's
-relations, so it is scored on the NDT files of the same split, punctuation excluded; nb_core_news_sm's
-figures are for UD relations and not directly comparable), and words/s of ``nlp.pipe`` in one process for the
+entity F (NorNE types incl. GPE_LOC/GPE_ORG), and words/s of ``nlp.pipe`` in one process for the
 full and the fast (``load_fast``: tokenizer + senter + lemmatizer) configuration.  Published figures
 of spaCy's nb_core_news_sm 3.8.0 (UD Bokmål test) are printed alongside; note that it was trained on
 the UD Bokmål train split only and evaluates with its own parser-based sentence splitting.
@@ -27,14 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from qualkit.nlp import load, load_fast, pipeline_info  # noqa: E402
-from qualkit.nlp.evaluate import (  # noqa: E402
-    LANG_NAMES,
-    gold_docs,
-    ndt_dependency_scores,
-    score,
-    sentence_f,
-    words_per_second,
-)
+from qualkit.nlp.evaluate import LANG_NAMES, gold_docs, score, sentence_f, words_per_second  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "norne"
 
@@ -76,8 +67,6 @@ def run(pipeline: str | None, data: Path, split: str, doc_size: int, repeat: int
         result["scores"][lang] = score(nlp, golds)
         paragraphs = gold_docs(nlp, data, lang, split, doc_size, layout="paragraphs")
         result["scores"][lang]["sents_f_paragraphs"] = sentence_f(nlp, paragraphs)
-        if "parser" in nlp.pipe_names:  # NDT relations: scored on the NDT files of the split
-            result["scores"][lang].update(ndt_dependency_scores(nlp, data, lang, split, doc_size))
     result["n_words"] = sum(len(t.split()) for t in texts)
     result["words_per_s"] = round(words_per_second(nlp, texts, repeat=repeat))
     fast = load_fast(pipeline)

@@ -5,10 +5,6 @@ running text (all sentences joined by spaces, as spaCy's published figures); ``s
 scores the same docs with each UD paragraph on a new line, as text reaches qualkit.  Each doc is
 re-tokenised from its raw text by the pipeline's own tokenizer, so the scores include tokenisation
 errors (spaCy aligns predicted and gold tokens; ``token_f`` is the tokenisation F-score).
-
-A parser trained on NDT predicts NDT's relations, not UD's, so its attachment scores (``dep_uas``,
-``dep_las``) come from the NDT files of the same split (``ndt_dependency_scores``), punctuation
-(``IP``, ``IK``) excluded as in UD scoring.
 """
 
 from __future__ import annotations
@@ -21,13 +17,12 @@ from spacy.scorer import Scorer, get_ner_prf
 from spacy.tokens import Doc
 from spacy.training import Example
 
-from qualkit.nlp.convert import chunk, load_splits, read_conll, sentences_to_doc, ud_file
+from qualkit.nlp.convert import chunk, read_conll, sentences_to_doc, ud_file
 
 LANG_NAMES = {"nob": "Bokmål", "nno": "Nynorsk"}
 POS_COMPONENTS = {"morphologizer", "tagger", "attribute_ruler"}
 LEMMA_COMPONENTS = {"trainable_lemmatizer", "lemmatizer", "qualkit_lookup_lemmatizer"}
 METRICS = ("token_f", "pos_acc", "morph_acc", "lemma_acc", "sents_f", "sents_f_paragraphs", "ents_f")
-NDT_PUNCT_DEPS = ("IP", "IK")
 
 
 def gold_docs(
@@ -91,19 +86,6 @@ def words_per_second(nlp: Language, texts: list[str], batch_size: int = 256, rep
     return best
 
 
-def ndt_dependency_scores(
-    nlp: Language, data_dir: Path | str, lang: str, split: str = "test", doc_size: int = 10
-) -> dict[str, float | None]:
-    """Unlabelled / labelled attachment scores (percent) on the NDT files of ``split`` (recipe splits)."""
-    files = load_splits()["langs"][lang][split]
-    sents = [s for name in files for s in read_conll(Path(data_dir) / "ndt" / lang / name)]
-    golds = [sentences_to_doc(nlp.vocab, group) for group in chunk(sents, doc_size)]
-    preds = nlp.pipe((gold.text for gold in golds), batch_size=64)
-    examples = [Example(pred, gold) for pred, gold in zip(preds, golds, strict=True)]
-    scores = Scorer.score_deps(examples, "dep", getter=lambda token, _: token.dep_, ignore_labels=NDT_PUNCT_DEPS)
-    return {"dep_uas": _pct(scores["dep_uas"]), "dep_las": _pct(scores["dep_las"])}
-
-
 def evaluate(
     nlp: Language, data_dir: Path | str, split: str = "test", langs=("nob", "nno"), doc_size: int = 10
 ) -> dict[str, dict]:
@@ -114,6 +96,4 @@ def evaluate(
         results[lang] = score(nlp, gold_docs(nlp, data_dir, lang, split, doc_size))
         paragraphs = gold_docs(nlp, data_dir, lang, split, doc_size, layout="paragraphs")
         results[lang]["sents_f_paragraphs"] = sentence_f(nlp, paragraphs)
-        if "parser" in nlp.pipe_names:
-            results[lang].update(ndt_dependency_scores(nlp, data_dir, lang, split, doc_size))
     return results

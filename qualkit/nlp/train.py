@@ -138,9 +138,7 @@ def _write_meta(nlp: Language, results: dict, agreement: dict, training: dict) -
         version=VERSION,
         description=(
             "Norwegian Bokmål + Nynorsk pipeline for qualkit: tok2vec (hash-embed CNN, no vectors), "
-            "morphologizer (UPOS + UD features), trainable lemmatizer, senter, "
-            + ("parser (NDT relations, not UD), " if "parser" in nlp.pipe_names else "")
-            + "ner (NorNE types). "
+            "morphologizer (UPOS + UD features), trainable lemmatizer, senter, ner (NorNE types). "
             "qualkit.nlp.load() adds 'qualkit_variety' (Bokmål/Nynorsk detection + lemma harmonisation). "
             "Trained on the Norwegian Dependency Treebank with NorNE entities, NDT tags mapped to UD."
         ),
@@ -161,8 +159,7 @@ def _write_meta(nlp: Language, results: dict, agreement: dict, training: dict) -
     }
     meta["performance"]["ents_per_type"] = bokmaal_test.get("ents_per_type", {})
     meta["qualkit_benchmark"] = {
-        "note": "percent; UD Bokmål (nob) / Nynorsk (nno) dev and test (NorNE edition), docs of 10 sentences; "
-        "dep_uas/dep_las (if any): NDT relations on the NDT files of the split, punctuation excluded",
+        "note": "percent; UD Bokmål (nob) / Nynorsk (nno) dev and test (NorNE edition), docs of 10 sentences",
         "scores": results,
         "ndt_to_ud_mapping_agreement_dev": agreement,
         "training": training,
