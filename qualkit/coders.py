@@ -77,9 +77,9 @@ def train_from_labels(codebook: Codebook, segments: pd.DataFrame, labels_path: s
     model = classify.train_classifier(texts, Y, codebook)
     messages.append(f"trained on {len(usable)} labelled segments from {labels_path}"
                     + (f" and {len(extra)} coded demo segments" if len(extra) else ""))
-    coded = set(labels["segment_id"].dropna().astype(str)) - {""} if "segment_id" in labels else set()
-    ids = segments["segment_id"].astype(str) if "segment_id" in segments else pd.Series([""] * len(segments))
     if len(usable) < ADAPT_BELOW_CODED:
+        coded = set(labels["segment_id"].dropna().astype(str)) - {""} if "segment_id" in labels else set()
+        ids = segments["segment_id"].astype(str) if "segment_id" in segments else pd.Series([""] * len(segments))
         model.adapt_thresholds(segments[~ids.isin(coded).to_numpy()])
     return model, messages
 

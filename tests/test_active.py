@@ -11,7 +11,7 @@ import pytest
 from qualkit import active
 from qualkit.active import ActiveLearner, simulate, suggest, uncertainty
 from qualkit.agree import krippendorff_alpha
-from qualkit.classify import LabelsError, SegmentClassifier, read_gold_jsonl
+from qualkit.classify import LabelsError, SegmentClassifier, model_version, read_gold_jsonl
 from qualkit.codebook import load_codebook
 
 DEMO_GOLD = Path(__file__).resolve().parents[1] / "corpora" / "demo" / "gold.jsonl"
@@ -173,6 +173,7 @@ def test_adapt_thresholds_changes_calibrated_codes_only(codebook):
     names = codebook.code_names
     model = SegmentClassifier(codebook, cv=3).fit(gold, gold[names])
     before = model.thresholds_.copy()
+    version = model_version(model)
     corpus = gold.sample(frac=1.0, random_state=1)
     assert model.adapt_thresholds(corpus.head(5)) is model and np.array_equal(model.thresholds_, before)
     model.stackers_[0] = None  # a code on weak evidence keeps its threshold
@@ -181,6 +182,7 @@ def test_adapt_thresholds_changes_calibrated_codes_only(codebook):
     assert not np.allclose(model.thresholds_[1:], before[1:])
     assert model.thresholds_adapted_to_ == len(corpus)
     assert list(model.evidence_["threshold"]) == list(model.thresholds_)
+    assert model_version(model) != version  # another coder name: its codings differ
 
 
 def test_learner_adapts_thresholds_to_its_uncoded_segments(codebook, cold_model, monkeypatch):

@@ -402,6 +402,7 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator):
                 self.thresholds_[j] = threshold
         self.evidence_["threshold"] = self.thresholds_
         self.thresholds_adapted_to_ = _n_rows(X)
+        self.__dict__.pop("version_", None)  # the thresholds are part of the model's version (coder name)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
