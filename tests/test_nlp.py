@@ -138,6 +138,14 @@ def test_doc_keeps_the_ndt_trees():
     assert all(t.head.sent == t.sent for t in doc)  # heads never cross a sentence boundary
 
 
+def test_head_outside_the_sentence_names_file_and_token(tmp_path):
+    path = tmp_path / "bad.conll"
+    path.write_text("1\tJa\tja\tinterj\tinterj\t_\t0\tINTERJ\t_\tname=O\n"
+                    "2\t.\t$.\tclb\tclb\t<punkt>\t7\tIP\t_\tname=O\n\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad\.conll:1: token 2 \('\.'\) has head 7"):
+        cv.sentences_to_doc(spacy.blank("nb").vocab, list(cv.read_conll(path)))
+
+
 def test_stray_inside_tag_starts_an_entity(tmp_path):
     path = tmp_path / "x.conll"
     path.write_text(

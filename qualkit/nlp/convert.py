@@ -539,8 +539,12 @@ def _tree(sent: Sentence, keep: list[int], offset: int) -> tuple[list[int], list
     deps: list[str] = []
     for i in keep:
         tok = sent.tokens[i]
-        head = tok.head
+        head, seen = tok.head, set()
         while head and head not in position:
+            if head not in by_id or head in seen:
+                raise ValueError(f"{sent.source}: token {tok.id} ({tok.form!r}) has head {tok.head}, "
+                                 "which is not a token of the sentence")
+            seen.add(head)
             head = by_id[head].head
         if head == 0:
             heads.append(position[tok.id])
