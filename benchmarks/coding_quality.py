@@ -13,7 +13,9 @@ What it prints:
    codebook), the classifier with the demo gold added (what ``default_classifier`` ships with), and the
    human coders A and B against the gold. With this many coded segments (> 300) qualkit keeps the thresholds
    tuned by cross-validation; the rows "… (adapted)" show what setting them for the held-out report from its
-   own scores (``adapt_thresholds``, what qualkit does with fewer coded segments) would give.
+   own scores (``adapt_thresholds``, what qualkit does with fewer coded segments) would give. Then, per code,
+   how far better thresholds alone could take α: the best α with one threshold per code (or per code and
+   report) chosen on the held-out data itself, next to the AUC — a ceiling, not something a method reaches.
 2. The model as a coder: kappa and alpha per code between the model and each human coder, next to A vs B.
 3. Learning curves: macro-F1 on the held-out report after 25 … 400 coded segments chosen by active learning
    (``qualkit.active.suggest``) or at random, mean ± sd over seeds and held-out reports; mean α; and, as a
@@ -99,10 +101,11 @@ def scores_table(gold: np.ndarray, predictions: dict[str, np.ndarray], codes: li
     return pd.DataFrame(rows).set_index("coder")
 
 
-def loro(dev: pd.DataFrame, codebook, demo: pd.DataFrame | None, params: dict) -> dict[str, np.ndarray]:
+def loro(dev: pd.DataFrame, codebook, demo: pd.DataFrame | None, params: dict,
+         probabilities: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Leave-one-report-out predictions of the classifier, with and without the demo gold, with the
     cross-validated thresholds (what qualkit does with this many coded segments) and "(adapted)" to the
-    held-out report's own scores."""
+    held-out report's own scores. ``probabilities``, when given, receives each model's scores."""
     codes = codebook.code_names
     gold = matrix(dev, "codes", codes)
     names = ["classifier", "classifier (adapted)"]
@@ -119,8 +122,37 @@ def loro(dev: pd.DataFrame, codebook, demo: pd.DataFrame | None, params: dict) -
         for name, (texts, labels) in trainings.items():
             model = SegmentClassifier(codebook, **params).fit(texts, labels)
             out[name][test.index] = model.predict(test)
+            if probabilities is not None:
+                probabilities.setdefault(name, np.zeros(gold.shape))[test.index] = model.predict_proba(test)
             out[f"{name} (adapted)"][test.index] = model.adapt_thresholds(test).predict(test)
     return out
+
+
+def threshold_ceiling(dev: pd.DataFrame, gold: np.ndarray, probs: np.ndarray, predicted: np.ndarray,
+                      codes: list[str]) -> pd.DataFrame:
+    """Per code: α with the model's thresholds, and the best α any threshold could give — one threshold per
+    code chosen on all held-out reports together, or one per code *and report* — plus the AUC.
+
+    The "best" rows choose thresholds on the test data, so no method can reach them; they show how much of the
+    distance to the α target is in the thresholds and how much in the ranking (scores)."""
+    grid = np.linspace(0.02, 0.98, 97)
+    reports = dev["document"].to_numpy()
+    rows: dict[str, dict[str, float]] = {"model's thresholds": {}, "best threshold per code": {},
+                                          "best threshold per code and report": {}, "AUC": {}}
+    for j, code in enumerate(codes):
+        truth, scores = gold[:, j], probs[:, j]
+        rows["model's thresholds"][code] = alpha(truth, predicted[:, j])
+        rows["best threshold per code"][code] = max(alpha(truth, (scores >= t).astype(int)) for t in grid)
+        per_report = np.zeros(len(truth), dtype=int)
+        for report in np.unique(reports):
+            mask = reports == report
+            best = max(grid, key=lambda t: alpha(truth[mask], (scores[mask] >= t).astype(int)))
+            per_report[mask] = scores[mask] >= best
+        rows["best threshold per code and report"][code] = alpha(truth, per_report)
+        rows["AUC"][code] = roc_auc_score(truth, scores)
+    table = pd.DataFrame(rows).T
+    table["mean"] = table.mean(axis=1)
+    return table
 
 
 def model_vs_humans(dev: pd.DataFrame, pred: np.ndarray, codes: list[str], model_name: str) -> pd.DataFrame:
@@ -242,13 +274,17 @@ def main(argv: list[str] | None = None) -> int:
     gold = matrix(dev, "codes", codes)
     start = time.perf_counter()
     predictions = {"keyword coder": _keyword_predictions(codebook, dev)}
-    predictions.update(loro(dev, codebook, demo, params))
+    probabilities: dict[str, np.ndarray] = {}
+    predictions.update(loro(dev, codebook, demo, params, probabilities))
     predictions["coder A"] = matrix(dev, "coder_a", codes)
     predictions["coder B"] = matrix(dev, "coder_b", codes)
     show("Leave-one-report-out: each coder vs gold (F1, Krippendorff's α nominal)",
          scores_table(gold, predictions, codes))
     print(f"\n({time.perf_counter() - start:.1f} s)")
     main_model = "classifier+demo" if demo is not None else "classifier"
+    show(f"How far thresholds can go ({main_model}, α per code; the 'best' rows pick thresholds on the held-out "
+         "data, a ceiling no method reaches)",
+         threshold_ceiling(dev, gold, probabilities[main_model], predictions[main_model], codes))
     show(f"The model as a coder ({main_model}, leave-one-report-out) next to the humans",
          model_vs_humans(dev, predictions[main_model], codes, main_model))
 
