@@ -9,7 +9,8 @@ Run from the repository root::
 What it prints:
 
 1. Leave-one-report-out (train on three reports, test on the fourth, predictions pooled): per-code F1 and
-   Krippendorff's alpha (nominal, gold vs coder) for the keyword coder, the classifier (three reports +
+   Krippendorff's alpha (nominal, gold vs coder) for the keyword coder, the default model (codebook + demo gold
+   only, nothing of the reports: what ``qualkit code`` uses without ``--train``), the classifier (three reports +
    codebook), the classifier with the demo gold added (what ``default_classifier`` ships with), and the
    human coders A and B against the gold. With this many coded segments (> 300) qualkit keeps the thresholds
    tuned by cross-validation; the rows "… (adapted)" show what setting them for the held-out report from its
@@ -56,6 +57,7 @@ from qualkit.classify import (  # noqa: E402
 )
 from qualkit.classify.context import CONTEXT_COLUMNS, add_context  # noqa: E402
 from qualkit.codebook import load_codebook  # noqa: E402
+from qualkit.coders import set_thresholds_for  # noqa: E402
 
 SIZES = (25, 50, 100, 200, 400)
 
@@ -126,6 +128,16 @@ def loro(dev: pd.DataFrame, codebook, demo: pd.DataFrame | None, params: dict,
                 probabilities.setdefault(name, np.zeros(gold.shape))[test.index] = model.predict_proba(test)
             out[f"{name} (adapted)"][test.index] = model.adapt_thresholds(test).predict(test)
     return out
+
+
+def cold_start(dev: pd.DataFrame, codebook, demo: pd.DataFrame | None, params: dict) -> dict[str, np.ndarray]:
+    """The default model (codebook + demo gold, nothing of the reports) on all reports, with its cross-validated
+    thresholds and with the thresholds set for the reports' segments (what ``qualkit code`` without ``--train``
+    does: ``qualkit.coders.set_thresholds_for``)."""
+    model = _base_model(codebook, demo, params)
+    cross_validated = model.predict(dev)
+    set_thresholds_for(model, dev)
+    return {"default model (cv thresholds)": cross_validated, "default model": model.predict(dev)}
 
 
 def threshold_ceiling(dev: pd.DataFrame, gold: np.ndarray, probs: np.ndarray, predicted: np.ndarray,
@@ -274,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     gold = matrix(dev, "codes", codes)
     start = time.perf_counter()
     predictions = {"keyword coder": _keyword_predictions(codebook, dev)}
+    predictions.update(cold_start(dev, codebook, demo, params))
     probabilities: dict[str, np.ndarray] = {}
     predictions.update(loro(dev, codebook, demo, params, probabilities))
     predictions["coder A"] = matrix(dev, "coder_a", codes)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from qualkit.classify.context import CONTEXT_COLUMNS, add_context
-from qualkit.classify.estimator import ADAPT_BELOW_CODED
+from qualkit.classify.context import CONTEXT_COLUMNS, add_context, has_context
+from qualkit.classify.estimator import ADAPT_BELOW_CODED, MIN_ADAPT_SEGMENTS
 from qualkit.code import Coder, KeywordCoder
 from qualkit.codebook import Codebook
 
@@ -47,6 +47,9 @@ def make_coder(
         return KeywordCoder(codebook, nlp=nlp), messages
     else:
         estimator = classify.default_classifier(codebook)
+        if set_thresholds_for(estimator, segments):
+            messages.append(f"default model: thresholds set for these {len(segments)} segments from their scores "
+                            "(no coded segments of yours yet)")
     weak = classify.weak_evidence_message(estimator)
     if weak:
         messages.append(weak)
@@ -79,9 +82,24 @@ def train_from_labels(codebook: Codebook, segments: pd.DataFrame, labels_path: s
                     + (f" and {len(extra)} coded demo segments" if len(extra) else ""))
     if len(usable) < ADAPT_BELOW_CODED:
         coded = set(labels["segment_id"].dropna().astype(str)) - {""} if "segment_id" in labels else set()
-        ids = segments["segment_id"].astype(str) if "segment_id" in segments else pd.Series([""] * len(segments))
-        model.adapt_thresholds(segments[~ids.isin(coded).to_numpy()])
+        set_thresholds_for(model, segments, coded)
     return model, messages
+
+
+def set_thresholds_for(model, segments: pd.DataFrame, coded: set[str] | frozenset[str] = frozenset()) -> bool:
+    """Set ``model``'s thresholds for coding ``segments`` from the scores of those not in ``coded`` (ids).
+
+    For a model that rests on fewer than ``ADAPT_BELOW_CODED`` of the user's coded segments (none at all for
+    the default model, which knows only the codebook and the demo corpus): its cross-validated thresholds
+    were tuned on material that may read quite differently (short focus-group turns against long report
+    paragraphs), see :meth:`~qualkit.classify.SegmentClassifier.adapt_thresholds`. The segments are scored
+    with their neighbours, as when they are coded. Returns whether there were enough segments to set them.
+    """
+    table = segments if has_context(segments) else add_context(segments)
+    ids = table["segment_id"].astype(str) if "segment_id" in table else pd.Series([""] * len(table), index=table.index)
+    uncoded = table[~ids.isin(set(coded)).to_numpy()]
+    model.adapt_thresholds(uncoded)
+    return len(uncoded) >= MIN_ADAPT_SEGMENTS
 
 
 def _shipped_gold(codebook: Codebook) -> pd.DataFrame:

@@ -98,3 +98,32 @@ def test_training_from_labels_sets_thresholds_for_the_uncoded_segments(tmp_path:
     monkeypatch.setattr(coders, "ADAPT_BELOW_CODED", 12)  # enough labels: cross-validated thresholds stay
     model, _ = train_from_labels(load_codebook(), segments, labels)
     assert not hasattr(model, "thresholds_adapted_to_")
+
+
+def _forty_segments() -> pd.DataFrame:
+    texts = ["Kommunen mangler boliger til de som kommer ut fra fengsel.", "Budsjettet til oppfølging er kuttet.",
+             "Beboerne får være med å bestemme.", "NAV og kommunen samarbeider om tildelingen."]
+    return pd.DataFrame({"segment_id": [f"s{i}" for i in range(40)], "document": [f"d{i // 10}" for i in range(40)],
+                         "start": [i * 100 for i in range(40)], "text": [f"{texts[i % 4]} ({i})" for i in range(40)]})
+
+
+def test_default_model_sets_its_thresholds_for_the_segments_it_codes():
+    import numpy as np
+
+    from qualkit.classify import default_classifier
+    from qualkit.classify.context import add_context
+    from qualkit.codebook import load_codebook
+    from qualkit.coders import make_coder
+
+    segments = _forty_segments()
+    coder, messages = make_coder(load_codebook(), segments)
+    assert coder.model.thresholds_adapted_to_ == 40
+    assert any("thresholds set for these 40 segments" in m for m in messages)
+    # scored with their neighbours, as when they are coded
+    expected = default_classifier().adapt_thresholds(add_context(segments)).thresholds_
+    np.testing.assert_allclose(coder.model.thresholds_, expected)
+    cross_validated = default_classifier().thresholds_
+    assert not np.allclose(expected, cross_validated)
+    few, messages = make_coder(load_codebook(), segments.head(10))  # too few segments to judge by: unchanged
+    np.testing.assert_allclose(few.model.thresholds_, cross_validated)
+    assert not any("thresholds set" in m for m in messages)
