@@ -18,7 +18,6 @@ Example::
 
 from __future__ import annotations
 
-import copy
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -193,10 +192,10 @@ class ActiveLearner:
     params: estimator parameters for retraining (see :class:`~qualkit.classify.SegmentClassifier`).
     extra_training: coded material that is always trained on too (e.g. the demo gold), as a table with
         ``text``, optionally ``document``, and one 0/1 column per code.
-    adapt_thresholds: at the start (for a copy of the base model) and after each retraining, while fewer than
-        ``ADAPT_BELOW_CODED`` (300) segments are coded, set the thresholds for coding this segment table from
-        the calibrated scores of its uncoded segments (:meth:`SegmentClassifier.adapt_thresholds`) instead of
-        from cross-validation on other material or on the few, deliberately uncertain segments coded so far.
+    adapt_thresholds: after each retraining, while fewer than ``ADAPT_BELOW_CODED`` (300) segments are coded,
+        set the thresholds for coding this segment table from the calibrated scores of its uncoded segments
+        (:meth:`SegmentClassifier.adapt_thresholds`) instead of from cross-validation on the few, deliberately
+        uncertain segments coded so far.
     """
 
     def __init__(self, codebook: Any, segments: pd.DataFrame, base_model: SegmentClassifier | None = None,
@@ -207,10 +206,7 @@ class ActiveLearner:
         self.segments = segments if has_context(segments) else add_context(segments)
         self.params = dict(params or {})
         self.extra_training = extra_training
-        model = base_model if base_model is not None else default_classifier(codebook)
-        if adapt_thresholds:  # nothing coded yet: thresholds for this table, as in retrain (a copy: not the caller's)
-            model = copy.deepcopy(model).adapt_thresholds(self.segments)
-        self.model = model
+        self.model = base_model if base_model is not None else default_classifier(codebook)
         self.labels: dict[str, list[int]] = {}
 
     @property

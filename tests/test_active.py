@@ -197,16 +197,3 @@ def test_learner_adapts_thresholds_to_its_uncoded_segments(codebook, cold_model,
     monkeypatch.setattr(active, "ADAPT_BELOW_CODED", len(labels))  # enough coded: cross-validation decides
     many = ActiveLearner(codebook, segments, **kwargs).add_codes(labels).retrain()
     assert not hasattr(many, "thresholds_adapted_to_")
-
-
-def test_learner_sets_the_base_models_thresholds_for_its_segments_on_a_copy(codebook):
-    gold = read_gold_jsonl([DEMO_GOLD], codebook)
-    base = SegmentClassifier(codebook, cv=3).fit(gold, gold[codebook.code_names])
-    before = base.thresholds_.copy()
-    segments = gold.sample(60, random_state=2).reset_index(drop=True)
-    learner = ActiveLearner(codebook, segments, base_model=base)
-    assert learner.model is not base and learner.model.thresholds_adapted_to_ == len(segments)
-    assert not np.allclose(learner.model.thresholds_, before)
-    assert np.array_equal(base.thresholds_, before) and not hasattr(base, "thresholds_adapted_to_")
-    fixed = ActiveLearner(codebook, segments, base_model=base, adapt_thresholds=False)
-    assert np.array_equal(fixed.model.thresholds_, before)
