@@ -207,7 +207,7 @@ def suggest(
     from qualkit.active import suggest as choose
     from qualkit.classify import default_classifier, load_model, read_labels
     from qualkit.codebook import load_codebook
-    from qualkit.coders import set_thresholds_for, train_from_labels
+    from qualkit.coders import train_from_labels
     from qualkit.export import write_csv
 
     messages: list[str] = []
@@ -218,11 +218,8 @@ def suggest(
         if labels is not None:
             estimator, messages = train_from_labels(book, segments, labels)
             coded_ids = [i for i in read_labels(labels, segments, book)["segment_id"] if i]
-        elif model:
-            estimator = load_model(model, book)
         else:
-            estimator = default_classifier(book)
-            set_thresholds_for(estimator, segments)
+            estimator = load_model(model, book) if model else default_classifier(book)
         chosen = choose(estimator, segments, n=n, coded=coded_ids, random_state=0)
     except (QualkitError, OSError) as error:
         _fail(error)
