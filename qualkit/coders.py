@@ -89,10 +89,10 @@ def train_from_labels(codebook: Codebook, segments: pd.DataFrame, labels_path: s
 def set_thresholds_for(model, segments: pd.DataFrame, coded: set[str] | frozenset[str] = frozenset()) -> bool:
     """Set ``model``'s thresholds for coding ``segments`` from the scores of those not in ``coded`` (ids).
 
-    For a model that rests on fewer than ``ADAPT_BELOW_CODED`` of the user's coded segments (none at all for
-    the default model, which knows only the codebook and the demo corpus): its cross-validated thresholds
-    were tuned on material that may read quite differently (short focus-group turns against long report
-    paragraphs), see :meth:`~qualkit.classify.SegmentClassifier.adapt_thresholds`. The segments are scored
+    Used for models that rest on fewer than ``ADAPT_BELOW_CODED`` of the user's coded segments, or on none at
+    all (the default model knows only the codebook and the demo corpus): their cross-validated thresholds were
+    tuned on material that may read quite differently (short focus-group turns against long report
+    paragraphs); see :meth:`~qualkit.classify.SegmentClassifier.adapt_thresholds`. The segments are scored
     with their neighbours, as when they are coded. Returns whether there were enough segments to set them.
     """
     table = segments if has_context(segments) else add_context(segments)

@@ -86,10 +86,7 @@ def test_training_from_labels_sets_thresholds_for_the_uncoded_segments(tmp_path:
     from qualkit.codebook import load_codebook
     from qualkit.coders import train_from_labels
 
-    texts = ["Kommunen mangler boliger til de som kommer ut fra fengsel.", "Budsjettet til oppfølging er kuttet.",
-             "Beboerne får være med å bestemme.", "NAV og kommunen samarbeider om tildelingen."]
-    segments = pd.DataFrame({"segment_id": [f"s{i}" for i in range(40)], "document": [f"d{i // 10}" for i in range(40)],
-                             "text": [f"{texts[i % 4]} ({i})" for i in range(40)]})
+    segments = _forty_segments()
     codes = ["bolig", "okonomi", "brukermedvirkning", "organisering"]
     labels = _labels(tmp_path / "labels.csv", [(f"s{i}", codes[i % 4]) for i in range(12)], "segment_id")
     model, messages = train_from_labels(load_codebook(), segments, labels)
