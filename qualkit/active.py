@@ -37,6 +37,7 @@ from qualkit.classify import (
 )
 from qualkit.classify.context import CONTEXT_COLUMNS, add_context, has_context
 from qualkit.classify.estimator import ADAPT_BELOW_CODED
+from qualkit.coders import set_thresholds_for
 
 
 def uncertainty(probs: np.ndarray, thresholds: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -267,8 +268,7 @@ class ActiveLearner:
         if len(table):
             self.model = train_classifier(table, table[self.code_names], self.codebook, **self.params)
             if self.adapt_thresholds and len(self.labels) < ADAPT_BELOW_CODED:
-                uncoded = ~self._ids().isin(self.labels.keys()).to_numpy()
-                self.model.adapt_thresholds(self.segments[uncoded])
+                set_thresholds_for(self.model, self.segments, set(self.labels))
         return self.model
 
     def suggest(self, n: int = 10, **kwargs: Any) -> pd.DataFrame:

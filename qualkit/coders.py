@@ -87,7 +87,8 @@ def train_from_labels(codebook: Codebook, segments: pd.DataFrame, labels_path: s
 
 
 def set_thresholds_for(model, segments: pd.DataFrame, coded: set[str] | frozenset[str] = frozenset()) -> bool:
-    """Set ``model``'s thresholds for coding ``segments`` from the scores of those not in ``coded`` (ids).
+    """Set ``model``'s thresholds for coding ``segments`` from the scores of those not in ``coded`` (segment ids,
+    or index labels as strings when the table has no ``segment_id``).
 
     Used for models that rest on fewer than ``ADAPT_BELOW_CODED`` of the user's coded segments, or on none at
     all (the default model knows only the codebook and the demo corpus): their cross-validated thresholds were
@@ -96,7 +97,7 @@ def set_thresholds_for(model, segments: pd.DataFrame, coded: set[str] | frozense
     with their neighbours, as when they are coded. Returns whether there were enough segments to set them.
     """
     table = segments if has_context(segments) else add_context(segments)
-    ids = table["segment_id"].astype(str) if "segment_id" in table else pd.Series([""] * len(table), index=table.index)
+    ids = table["segment_id"].astype(str) if "segment_id" in table else pd.Series(table.index.astype(str))
     uncoded = table[~ids.isin(set(coded)).to_numpy()]
     model.adapt_thresholds(uncoded)
     return len(uncoded) >= MIN_ADAPT_SEGMENTS

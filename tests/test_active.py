@@ -194,6 +194,10 @@ def test_learner_adapts_thresholds_to_its_uncoded_segments(codebook, cold_model,
     adapted = ActiveLearner(codebook, segments, **kwargs).add_codes(labels).retrain()
     assert not hasattr(fixed, "thresholds_adapted_to_")
     assert adapted.thresholds_adapted_to_ == len(segments) - len(labels)
+    by_index = segments.drop(columns="segment_id")  # segments known by their index labels
+    index_labels = {str(i): codes for i, codes in enumerate(labels.values())}
+    indexed = ActiveLearner(codebook, by_index, **kwargs).add_codes(index_labels).retrain()
+    assert indexed.thresholds_adapted_to_ == len(segments) - len(labels)
     monkeypatch.setattr(active, "ADAPT_BELOW_CODED", len(labels))  # enough coded: cross-validation decides
     many = ActiveLearner(codebook, segments, **kwargs).add_codes(labels).retrain()
     assert not hasattr(many, "thresholds_adapted_to_")
