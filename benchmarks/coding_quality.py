@@ -9,10 +9,12 @@ Run from the repository root::
 What it prints:
 
 1. Leave-one-report-out (train on three reports, test on the fourth, predictions pooled): per-code F1 and
-   Krippendorff's alpha (nominal, gold vs coder) for the keyword coder, the default model (codebook + demo gold
-   only, nothing of the reports: what ``qualkit code`` uses without ``--train``), the classifier (three reports +
-   codebook), the classifier with the demo gold added (what ``default_classifier`` ships with), and the
-   human coders A and B against the gold. With this many coded segments (> 300) qualkit keeps the thresholds
+   Krippendorff's alpha (nominal, gold vs coder) for the keyword coder, the model of codebook + demo gold
+   (nothing of the reports: what ``qualkit code`` uses without ``--train`` for a codebook without a shipped model,
+   and used for the default codebook before it had one), the classifier (three reports + codebook), the
+   classifier with the demo gold added (the recipe of the default codebook's shipped model, which is trained on
+   all four reports; ``benchmarks/shipped_model.py`` scores it further), and the human coders A and B against
+   the gold. With this many coded segments (> 300) qualkit keeps the thresholds
    tuned by cross-validation; the rows "… (adapted)" show what setting them for the held-out report from its
    own scores (``adapt_thresholds``, what qualkit does with fewer coded segments) would give. Then, per code,
    how far better thresholds alone could take α: the best α with one threshold per code (or per code and
@@ -131,13 +133,14 @@ def loro(dev: pd.DataFrame, codebook, demo: pd.DataFrame | None, params: dict,
 
 
 def cold_start(dev: pd.DataFrame, codebook, demo: pd.DataFrame | None, params: dict) -> dict[str, np.ndarray]:
-    """The default model (codebook + demo gold, nothing of the reports) on all reports, with its cross-validated
+    """The model of codebook + demo gold (nothing of the reports) on all reports, with its cross-validated
     thresholds and with the thresholds set for the reports' segments (what ``qualkit code`` without ``--train``
-    does: ``qualkit.coders.set_thresholds_for``)."""
+    does: ``qualkit.coders.set_thresholds_for``). Not the default codebook's shipped model: that one is trained
+    on these reports."""
     model = _base_model(codebook, demo, params)
     cross_validated = model.predict(dev)
     set_thresholds_for(model, dev)
-    return {"default model (cv thresholds)": cross_validated, "default model": model.predict(dev)}
+    return {"codebook + demo gold (cv thresholds)": cross_validated, "codebook + demo gold": model.predict(dev)}
 
 
 def threshold_ceiling(dev: pd.DataFrame, gold: np.ndarray, probs: np.ndarray, predicted: np.ndarray,

@@ -32,6 +32,7 @@ from qualkit.classify import (
     LabelsError,
     SegmentClassifier,
     default_classifier,
+    prior_share,
     resolve_code,
     train_classifier,
 )
@@ -193,21 +194,30 @@ class ActiveLearner:
     params: estimator parameters for retraining (see :class:`~qualkit.classify.SegmentClassifier`).
     extra_training: coded material that is always trained on too (e.g. the demo gold), as a table with
         ``text``, optionally ``document``, and one 0/1 column per code.
-    adapt_thresholds: after each retraining, while fewer than ``ADAPT_BELOW_CODED`` (300) segments are coded,
-        set the thresholds for coding this segment table from the calibrated scores of its uncoded segments
-        (:meth:`SegmentClassifier.adapt_thresholds`) instead of from cross-validation on the few, deliberately
-        uncertain segments coded so far.
+    adapt_thresholds: after each retraining, while fewer than ``ADAPT_BELOW_CODED`` (300) segments are coded
+        (or always, when a prior is blended in), set the thresholds for coding this segment table from the
+        calibrated scores of its uncoded segments (:meth:`SegmentClassifier.adapt_thresholds`) instead of from
+        cross-validation on the few, deliberately uncertain segments coded so far.
+    prior: a fitted model blended into every retrained model (:meth:`SegmentClassifier.blend_prior`, share
+        :func:`~qualkit.classify.prior_share` of the number of coded segments). By default, the shipped model
+        of the default codebook when it is the base model: it learnt from reference codings that retraining
+        cannot include.
     """
 
     def __init__(self, codebook: Any, segments: pd.DataFrame, base_model: SegmentClassifier | None = None,
                  params: Mapping[str, Any] | None = None, extra_training: pd.DataFrame | None = None,
-                 adapt_thresholds: bool = True):
+                 adapt_thresholds: bool = True, prior: SegmentClassifier | None = None):
         self.codebook = codebook
         self.adapt_thresholds = adapt_thresholds
         self.segments = segments if has_context(segments) else add_context(segments)
         self.params = dict(params or {})
         self.extra_training = extra_training
-        self.model = base_model if base_model is not None else default_classifier(codebook)
+        if base_model is None:
+            base_model = default_classifier(codebook)
+            if prior is None and "reference_gold" in getattr(base_model, "training_sources_", {}):
+                prior = base_model
+        self.model = base_model
+        self.prior = prior
         self.labels: dict[str, list[int]] = {}
 
     @property
@@ -267,7 +277,9 @@ class ActiveLearner:
         table = self.training_table()
         if len(table):
             self.model = train_classifier(table, table[self.code_names], self.codebook, **self.params)
-            if self.adapt_thresholds and len(self.labels) < ADAPT_BELOW_CODED:
+            if self.prior is not None:
+                self.model.blend_prior(self.prior, prior_share(len(self.labels)))
+            if self.adapt_thresholds and (len(self.labels) < ADAPT_BELOW_CODED or self.prior is not None):
                 set_thresholds_for(self.model, self.segments, set(self.labels))
         return self.model
 

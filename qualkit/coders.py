@@ -29,7 +29,7 @@ def make_coder(
     """The coder to use and messages for the user (weak evidence, unmatched label rows).
 
     - ``train``: a labels CSV (``text``/``segment_id`` and ``codes``); a classifier is trained on it plus the
-      codebook (and, for the default codebook, the coded demo corpus).
+      codebook (and, for the default codebook, the coded demo corpus, blended with the shipped model).
     - ``model``: a model saved with ``qualkit train``; refused when it was trained on another codebook.
     - otherwise ``kind``: ``model`` (the default model for the codebook) or ``keywords``.
     """
@@ -43,6 +43,9 @@ def make_coder(
         estimator = trained
     elif model is not None:
         estimator = classify.load_model(model, codebook)
+        if getattr(estimator, "prior_", None) is not None and set_thresholds_for(estimator, segments):
+            messages.append(f"{model}: blended with the shipped default model; thresholds set for these "
+                            f"{len(segments)} segments from their scores")
     elif kind == "keywords":
         return KeywordCoder(codebook, nlp=nlp), messages
     else:
@@ -59,10 +62,14 @@ def make_coder(
 def train_from_labels(codebook: Codebook, segments: pd.DataFrame, labels_path: str | Path):
     """Train a classifier on a labels file matched to ``segments`` (plus the codebook and shipped gold).
 
-    With fewer than ``ADAPT_BELOW_CODED`` (300) labelled segments, the thresholds are then set for coding
+    For the default codebook the model is then blended with the shipped default model
+    (:meth:`~qualkit.classify.SegmentClassifier.blend_prior`, share :func:`~qualkit.classify.prior_share`): that
+    model has learnt from reference codings that retraining cannot include. With fewer than
+    ``ADAPT_BELOW_CODED`` (300) labelled segments, or a blended model, the thresholds are then set for coding
     ``segments`` from the calibrated scores of its uncoded segments
     (:meth:`~qualkit.classify.SegmentClassifier.adapt_thresholds`): so few labels, often chosen by
-    ``qualkit suggest`` for being uncertain, make cross-validated thresholds noise.
+    ``qualkit suggest`` for being uncertain, make cross-validated thresholds noise, and cross-validated
+    thresholds do not fit a blend.
     """
     from qualkit import classify
 
@@ -80,7 +87,12 @@ def train_from_labels(codebook: Codebook, segments: pd.DataFrame, labels_path: s
     model = classify.train_classifier(texts, Y, codebook)
     messages.append(f"trained on {len(usable)} labelled segments from {labels_path}"
                     + (f" and {len(extra)} coded demo segments" if len(extra) else ""))
-    if len(usable) < ADAPT_BELOW_CODED:
+    prior = classify.shipped_model(codebook)
+    if prior is not None:
+        share = classify.prior_share(len(usable))
+        model.blend_prior(prior, share)
+        messages.append(f"blended with the shipped default model (its share {share:.2f}; it shrinks as you code more)")
+    if len(usable) < ADAPT_BELOW_CODED or prior is not None:
         coded = set(labels["segment_id"].dropna().astype(str)) - {""} if "segment_id" in labels else set()
         set_thresholds_for(model, segments, coded)
     return model, messages

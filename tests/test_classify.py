@@ -210,7 +210,7 @@ def test_evidence_flags_codes_without_examples(model, codebook):
 def test_cold_start_from_codebook_only(codebook, tmp_path, monkeypatch):
     monkeypatch.setenv("QUALKIT_CACHE", str(tmp_path))
     monkeypatch.setattr(classify.models, "demo_gold_paths", lambda root=None: [])
-    model = default_classifier(codebook)
+    model = default_classifier(codebook, shipped=False)
     assert set(model.weak_codes_) == set(codebook.code_names)
     names = codebook.code_names
     probs = model.predict_proba(["Kommunen kuttet budsjettet og tilskuddene til boligene."])[0]

@@ -91,10 +91,16 @@ def test_training_from_labels_sets_thresholds_for_the_uncoded_segments(tmp_path:
     labels = _labels(tmp_path / "labels.csv", [(f"s{i}", codes[i % 4]) for i in range(12)], "segment_id")
     model, messages = train_from_labels(load_codebook(), segments, labels)
     assert model.thresholds_adapted_to_ == 28  # the 40 segments minus the 12 coded
-    assert "trained on 12 labelled segments" in messages[-1]
-    monkeypatch.setattr(coders, "ADAPT_BELOW_CODED", 12)  # enough labels: cross-validated thresholds stay
+    assert any("trained on 12 labelled segments" in m for m in messages)
+    monkeypatch.setattr(coders, "ADAPT_BELOW_CODED", 12)  # enough labels ...
     model, _ = train_from_labels(load_codebook(), segments, labels)
-    assert not hasattr(model, "thresholds_adapted_to_")
+    assert model.thresholds_adapted_to_ == 28  # ... but blended with the shipped model: set for the corpus
+    from qualkit import classify
+
+    monkeypatch.setattr(classify, "shipped_model", lambda codebook=None: None)  # as for another codebook
+    model, _ = train_from_labels(load_codebook(), segments, labels)
+    assert not hasattr(model, "thresholds_adapted_to_")  # cross-validated thresholds stay
+    assert getattr(model, "prior_", None) is None
 
 
 def _forty_segments() -> pd.DataFrame:

@@ -370,7 +370,11 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator):
             extra = self._scores(matrix[len(texts):]) if matrix.shape[0] > len(texts) else scores[:0]
             every = np.vstack([scores, extra])
             context = (every[previous], every[following])
-        return features, self._probabilities(scores, hits, context)
+        probs = self._probabilities(scores, hits, context)
+        prior = getattr(self, "prior_", None)
+        if prior is not None:
+            probs = self.prior_share_ * prior.predict_proba(X) + (1 - self.prior_share_) * probs
+        return features, probs
 
     def _probabilities(self, scores: np.ndarray, hits: np.ndarray, context=None) -> np.ndarray:
         """Second stage where it is trusted, else the sigmoid of the first-stage score."""
@@ -387,15 +391,16 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator):
         few dozen segments chosen by active learning (the uncertain ones, not a random sample) they are
         noise. The calibrated probabilities of the *uncoded* corpus say more: taking them as soft labels, the
         expected kappa (or F1, see ``threshold_metric``) of every cut-off can be computed, and the best one
-        is used. Codes on weak evidence (no calibrated second stage) keep their threshold, and so does
-        everything when ``X`` has fewer than ``min_segments`` segments. Returns ``self``.
+        is used. Codes on weak evidence (no calibrated second stage, here or in a blended prior) keep their
+        threshold, and so does everything when ``X`` has fewer than ``min_segments`` segments. Returns ``self``.
         """
         check_is_fitted(self, "estimators_")
         if _n_rows(X) < min_segments:
             return self
         probs = self.predict_proba(X)
+        prior = getattr(self, "prior_", None)
         for j, stacker in enumerate(self.stackers_):
-            if stacker is None:
+            if stacker is None and (prior is None or prior.stackers_[j] is None):
                 continue
             threshold = _expected_best_threshold(probs[:, j], self.threshold_metric)
             if threshold is not None:
@@ -403,6 +408,31 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator):
         self.evidence_["threshold"] = self.thresholds_
         self.thresholds_adapted_to_ = _n_rows(X)
         self.__dict__.pop("version_", None)  # the thresholds are part of the model's version (coder name)
+        return self
+
+    def blend_prior(self, prior: SegmentClassifier, share: float) -> SegmentClassifier:
+        """Mix a fitted ``prior`` model's probabilities into this model's: ``share * prior + (1 - share) * own``.
+
+        For a model trained on a user's codings when a stronger model exists that was trained on material the
+        user does not have (the default codebook's shipped model, trained on reference codings of report
+        paragraphs): retraining cannot include that material, so its model is kept as a prior whose share
+        shrinks as the user's codings grow (see :func:`qualkit.classify.prior_share`). The thresholds become the
+        same mix of the two models' thresholds, a starting point: set them for the corpus being coded
+        (:meth:`adapt_thresholds`). Returns ``self``.
+        """
+        check_is_fitted(self, "estimators_")
+        check_is_fitted(prior, "estimators_")
+        if list(prior.classes_) != list(self.classes_):
+            raise ValueError(f"the prior model codes {list(prior.classes_)}, this model {list(self.classes_)}")
+        if not 0 <= share <= 1:
+            raise ValueError(f"share must be between 0 and 1, not {share}")
+        self.prior_ = prior
+        self.prior_share_ = float(share)
+        self.thresholds_ = share * np.asarray(prior.thresholds_) + (1 - share) * np.asarray(self.thresholds_)
+        self.evidence_ = self.evidence_.copy()
+        self.evidence_["threshold"] = self.thresholds_
+        self.evidence_["weak_evidence"] &= prior.evidence_["weak_evidence"].to_numpy()  # weak only if both are
+        self.__dict__.pop("version_", None)
         return self
 
     def predict(self, X: Any) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import joblib
 import numpy as np
 import pandas as pd
+import sklearn
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
@@ -21,6 +23,11 @@ from qualkit.errors import ModelError
 
 MODEL_FORMAT = 2
 """Bumped whenever a fitted model's attributes change (2: neighbour context and stacked code scores)."""
+SHIPPED_MODEL = Path(__file__).resolve().parents[1] / "data" / "models" / "boligsosialt-default.joblib"
+"""The default codebook's pre-trained default model (built by ``qualkit build-default-model``)."""
+PRIOR_SEGMENTS = 200
+"""How many coded segments the shipped model counts for when it is blended with a model trained on a user's
+codings (:func:`prior_share`)."""
 
 def train_classifier(texts: Any, Y: Any, codebook: Any, groups: Sequence | None = None,
                      **params: Any) -> SegmentClassifier:
@@ -35,19 +42,28 @@ def train_classifier(texts: Any, Y: Any, codebook: Any, groups: Sequence | None 
     with threadpool_limits(1):
         return SegmentClassifier(codebook=codebook, **params).fit(texts, Y, groups=groups)
 
-def default_classifier(codebook: Any = None, cache: bool = True, **params: Any) -> SegmentClassifier:
-    """The cold-start model for a codebook: trained on the codebook itself plus any shipped demo gold.
+def default_classifier(codebook: Any = None, cache: bool = True, shipped: bool = True,
+                       **params: Any) -> SegmentClassifier:
+    """The cold-start model for a codebook: trained on the codebook itself plus any shipped coded material.
 
     Before any human coding exists, the codebook's definitions, inclusion rules, examples and keywords
-    seed the model; for the default codebook the coded demo corpus (``corpora/demo/gold*.jsonl``) is
-    added. The model is built on first use (a few seconds) and cached under ``QUALKIT_CACHE`` (default
-    ``~/.cache/qualkit/models``), keyed by codebook fingerprint, qualkit version and the demo gold's
-    content. ``model.evidence_`` / ``model.weak_codes_`` say which codes rest on weak evidence.
+    seed the model. For the default codebook qualkit ships a pre-trained model (:func:`shipped_model`) that
+    has also learnt from the coded demo corpus and from reference codings of report paragraphs; that is what
+    this returns (``shipped=False`` or estimator ``params`` skip it). Otherwise the model is built on first
+    use (a few seconds) from the codebook plus, for the default codebook, the coded demo corpus
+    (``corpora/demo/gold*.jsonl``), and cached under ``QUALKIT_CACHE`` (default ``~/.cache/qualkit/models``),
+    keyed by codebook fingerprint, qualkit version and the demo gold's content. ``model.evidence_`` /
+    ``model.weak_codes_`` say which codes rest on weak evidence.
     """
     from qualkit.codebook import DEFAULT_CODEBOOK, load_codebook
 
     codebook = codebook if codebook is not None else load_codebook()
-    paths = demo_gold_paths() if _is_default_codebook(codebook, DEFAULT_CODEBOOK) else []
+    is_default = _is_default_codebook(codebook, DEFAULT_CODEBOOK)
+    if shipped and is_default and not params:
+        model = shipped_model(codebook)
+        if model is not None:
+            return model
+    paths = demo_gold_paths() if is_default else []
     key = _cache_key(codebook, paths, params)
     cache_path = _cache_dir() / f"{codebook.name}-{key}.joblib"
     if cache and cache_path.exists():
@@ -67,6 +83,91 @@ def default_classifier(codebook: Any = None, cache: bool = True, **params: Any) 
             save_model(model, cache_path)
         except OSError:
             pass
+    return model
+
+
+def shipped_model(codebook: Any = None, path: str | Path = SHIPPED_MODEL) -> SegmentClassifier | None:
+    """The default codebook's pre-trained model, or None when ``codebook`` is another codebook.
+
+    It is trained on the codebook, the coded demo corpus and reference codings of report paragraphs (two
+    independent coders plus adjudication) that qualkit may not redistribute as text, so it cannot be rebuilt
+    on a user's machine; see ``qualkit/data/models/README.md``. When the file was made by another qualkit or
+    scikit-learn version, or is missing, a warning says so and None is returned (callers then build a model
+    from the codebook and the demo corpus, which codes report text less well).
+    """
+    from qualkit.codebook import DEFAULT_CODEBOOK, load_codebook
+
+    codebook = codebook if codebook is not None else load_codebook()
+    if not _is_default_codebook(codebook, DEFAULT_CODEBOOK):
+        return None
+    path = Path(path)
+    reason = None
+    if not path.exists():
+        reason = "it is not installed"
+    else:
+        try:
+            payload = _load_payload(path, codebook)
+        except ModelError as error:
+            reason = str(error)
+        else:
+            built_with = payload.get("sklearn_version", "?")
+            if _minor(built_with) != _minor(sklearn.__version__):
+                reason = f"it was built with scikit-learn {built_with}, this is {sklearn.__version__}"
+            else:
+                return payload["model"]
+    warnings.warn(f"{path}: the shipped default model cannot be used ({reason}); using a model built from the "
+                  "codebook and the demo corpus, which codes report text less well", stacklevel=3)
+    return None
+
+
+def prior_share(n_coded: int) -> float:
+    """The shipped model's share when blended with a model trained on ``n_coded`` of a user's segments.
+
+    The shipped model counts as ``PRIOR_SEGMENTS`` (200) coded segments: 0.89 after 25 coded segments, 0.67
+    after 100, 0.4 after 300. Measured on the dev gold (see ``docs/classify.md``).
+    """
+    return PRIOR_SEGMENTS / (PRIOR_SEGMENTS + max(int(n_coded), 0))
+
+
+def reference_recipe(codebook: Any, reference_paths: Sequence[str | Path]) -> str:
+    """A fingerprint of what the shipped model is made from: the classifier's code, qualkit's version, the
+    codebook, the demo gold and the reference gold files. A shipped model whose recipe differs is stale."""
+    digest = hashlib.sha256()
+    digest.update(f"{codebook.fingerprint}|{qualkit.__version__}|{MODEL_FORMAT}".encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.read_bytes())
+    for path in [*demo_gold_paths(), *reference_paths]:
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def build_shipped_model(reference_paths: Sequence[str | Path], out: str | Path = SHIPPED_MODEL,
+                        codebook: Any = None) -> SegmentClassifier:
+    """Train the default codebook's shipped model and save it to ``out``.
+
+    Training material: the codebook, the coded demo corpus and the reference gold files (JSON lines with
+    ``text``, ``codes`` and ``report`` or ``document``; paragraphs in document order). Attributes that would
+    hold more of the training texts than a vocabulary (scikit-learn's ``stop_words_``) are removed.
+    """
+    from qualkit.codebook import load_codebook
+
+    codebook = codebook if codebook is not None else load_codebook()
+    reference_paths = [Path(p) for p in reference_paths]
+    reference = read_gold_jsonl(reference_paths, codebook)
+    demo = read_gold_jsonl(demo_gold_paths(), codebook)
+    table = pd.concat([add_context(demo), add_context(reference)], ignore_index=True)
+    model = train_classifier(table, table[codebook.code_names], codebook)
+    for vectorizer in model.vectorizers_.values():
+        if hasattr(vectorizer, "stop_words_"):
+            del vectorizer.stop_words_
+    model.training_sources_ = {
+        "codebook": codebook.name,
+        "demo_gold": [p.name for p in demo_gold_paths()],
+        "demo_segments": len(demo),
+        "reference_gold": [p.name for p in reference_paths],
+        "reference_segments": len(reference),
+    }
+    save_model(model, out, recipe=reference_recipe(codebook, reference_paths))
     return model
 
 
@@ -166,12 +267,18 @@ def model_version(model: SegmentClassifier) -> str:
     for estimator in model.estimators_:
         if not isinstance(estimator, float):
             digest.update(np.asarray(estimator.coef_, dtype=np.float32).tobytes())
+    prior = getattr(model, "prior_", None)
+    if prior is not None:
+        digest.update(f"{model_version(prior)}|{model.prior_share_:.6f}".encode())
     model.version_ = f"{qualkit.__version__}-{digest.hexdigest()[:8]}"
     return model.version_
 
 
-def save_model(model: SegmentClassifier, path: str | Path) -> Path:
-    """Save a trained model with what :func:`load_model` checks: format, qualkit version, codebook."""
+def save_model(model: SegmentClassifier, path: str | Path, recipe: str | None = None) -> Path:
+    """Save a trained model with what :func:`load_model` checks: format, qualkit version, codebook.
+
+    Written to a temporary file and renamed, so an existing model file is never left half-written.
+    """
     check_is_fitted(model, "estimators_")
     path = Path(path)
     codebook = model.codebook
@@ -182,10 +289,14 @@ def save_model(model: SegmentClassifier, path: str | Path) -> Path:
         "codebook_fingerprint": getattr(codebook, "fingerprint", None),
         "codes": list(model.classes_),
         "version": model_version(model),
+        "sklearn_version": sklearn.__version__,
+        "recipe": recipe,
         "model": model,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(payload, path, compress=3)
+    partial = path.with_name(path.name + ".partial")
+    joblib.dump(payload, partial, compress=3)
+    partial.replace(path)
     return path
 
 
@@ -194,7 +305,11 @@ def load_model(path: str | Path, codebook: Any = None) -> SegmentClassifier:
 
     Raises :class:`~qualkit.errors.ModelError` with the reason and the fix. Only load files you trust.
     """
-    path = Path(path)
+    return _load_payload(Path(path), codebook)["model"]
+
+
+def _load_payload(path: Path, codebook: Any = None) -> dict[str, Any]:
+    """The checked payload of a model file (see :func:`load_model`)."""
     try:
         payload = joblib.load(path)
     except FileNotFoundError:
@@ -214,4 +329,8 @@ def load_model(path: str | Path, codebook: Any = None) -> SegmentClassifier:
             f"(fingerprint {payload['codebook_fingerprint']}), not on codebook {codebook.name!r} "
             f"(fingerprint {codebook.fingerprint}); retrain it on this codebook"
         )
-    return payload["model"]
+    return payload
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])

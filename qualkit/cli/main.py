@@ -190,6 +190,26 @@ def train(
     console.print(f"saved model to {out}")
 
 
+@app.command(name="build-default-model")
+def build_default_model(
+    gold: list[Path] = typer.Option(..., "--gold", help="Reference gold JSON lines (text, codes, report/document); "
+                                    "for qualkit's own model ../shared/data/gold/dev.jsonl."),
+    out: Path = typer.Option(None, "--out", "-o", help="Where to write it (default: the file qualkit ships)."),
+) -> None:
+    """Rebuild the default codebook's shipped model (for maintainers: after changing the classifier or codebook)."""
+    from qualkit.classify import SHIPPED_MODEL, build_shipped_model
+
+    target = out or SHIPPED_MODEL
+    try:
+        model = build_shipped_model(gold, target)
+    except (QualkitError, OSError, KeyError, ValueError) as error:
+        _fail(error)
+    sources = model.training_sources_
+    console.print(f"trained on the codebook, {sources['demo_segments']} demo segments and "
+                  f"{sources['reference_segments']} reference segments; saved to {target} "
+                  f"({target.stat().st_size / 1e6:.1f} MB)")
+
+
 @app.command()
 def suggest(
     folder: Path = typer.Argument(..., help="Folder (or project) whose segments to choose from."),
