@@ -243,3 +243,14 @@ def test_the_build_command_names_a_missing_gold_file(tmp_path):
     assert result.exit_code != 0
     assert "finnes_ikke.jsonl" in result.output
     assert not (tmp_path / "m").exists()
+
+
+def test_info_names_the_coding_model():
+    from typer.testing import CliRunner
+
+    from qualkit.cli.main import app
+
+    result = CliRunner().invoke(app, ["info"])
+    assert result.exit_code == 0, result.output
+    assert f"coding model (default codebook): {SHIPPED_MODEL.name}" in result.output
+    assert f"{default_classifier().training_sources_['reference_segments']} report paragraphs" in result.output

@@ -260,7 +260,7 @@ def _segments(folder: Path, codebook, unit: Unit):
 
 @app.command()
 def info() -> None:
-    """Show the Norwegian pipeline in use, its components and accuracy."""
+    """Show the Norwegian pipeline in use (components, accuracy) and the default codebook's coding model."""
     import qualkit
     from qualkit import nlp as nlp_module
 
@@ -275,3 +275,19 @@ def info() -> None:
                 typer.echo(f"  {k}: {v}")
         else:
             typer.echo(f"{key}: {value}")
+    _coding_model_info()
+
+
+def _coding_model_info() -> None:
+    """What the default codebook's classifier is trained on (the shipped model, or the fallback)."""
+    from qualkit.classify import SHIPPED_MODEL, model_version, shipped_model
+
+    model = shipped_model()
+    if model is None:
+        typer.echo("coding model (default codebook): built on first use from the codebook and the demo corpus")
+        return
+    sources = model.training_sources_
+    typer.echo(f"coding model (default codebook): {SHIPPED_MODEL.name}, version {model_version(model)}")
+    typer.echo(f"  trained on: codebook {sources['codebook']}, {sources['demo_segments']} coded demo segments, "
+               f"{sources['reference_segments']} report paragraphs coded by reference coders")
+    typer.echo(f"  weak evidence: {', '.join(model.weak_codes_) or 'none'}")
