@@ -254,3 +254,18 @@ def test_info_names_the_coding_model():
     assert result.exit_code == 0, result.output
     assert f"coding model (default codebook): {SHIPPED_MODEL.name}" in result.output
     assert f"{default_classifier().training_sources_['reference_segments']} report paragraphs" in result.output
+
+
+def test_a_saved_blended_model_sets_its_thresholds_for_the_corpus_it_codes(own_model, tmp_path):
+    import copy
+
+    from qualkit.coders import make_coder
+
+    model, _ = own_model
+    path = save_model(copy.deepcopy(model).blend_prior(default_classifier(), prior_share(24)), tmp_path / "m.joblib")
+    segments = _table(40)
+    coder, messages = make_coder(load_codebook(), segments, model=path)
+    assert coder.model.thresholds_adapted_to_ == 40
+    assert any("blended with the shipped default model" in m for m in messages)
+    plain, messages = make_coder(load_codebook(), segments, model=save_model(model, tmp_path / "plain.joblib"))
+    assert not hasattr(plain.model, "thresholds_adapted_to_")  # a model of its own keeps its thresholds
