@@ -9,16 +9,19 @@ Run from the repository root::
 What it prints:
 
 1. Leave-one-report-out (train on three reports, test on the fourth, predictions pooled): per-code F1 and
-   Krippendorff's alpha (nominal, gold vs coder) for the keyword coder, the model of codebook + demo gold
-   (nothing of the reports: what ``qualkit code`` uses without ``--train`` for a codebook without a shipped model,
-   and used for the default codebook before it had one), the classifier (three reports + codebook), the
-   classifier with the demo gold added (the recipe of the default codebook's shipped model, which is trained on
-   all four reports; ``benchmarks/shipped_model.py`` scores it further), and the human coders A and B against
-   the gold. With this many coded segments (> 300) qualkit keeps the thresholds
-   tuned by cross-validation; the rows "… (adapted)" show what setting them for the held-out report from its
-   own scores (``adapt_thresholds``, what qualkit does with fewer coded segments) would give. Then, per code,
-   how far better thresholds alone could take α: the best α with one threshold per code (or per code and
-   report) chosen on the held-out data itself, next to the AUC — a ceiling, not something a method reaches.
+   Krippendorff's alpha (nominal, gold vs coder) for the keyword coder, the model of codebook + demo gold (nothing
+   of the reports: what ``qualkit code`` uses without ``--train`` for a codebook without a shipped model, and used
+   for the default codebook before it had one), the classifier (three reports + codebook), the classifier with the
+   demo gold added (the recipe of the default codebook's shipped model, which is trained on all four reports;
+   ``benchmarks/shipped_model.py`` scores it further), and the human coders A and B against the gold. On other data
+   than the shipped model's own training material (``--data`` another gold file), two more rows show what qualkit
+   does with the default codebook: the shipped model alone, and the classifier + demo blended with it (``qualkit
+   code --train``), both with thresholds set for the held-out report. With this many coded segments (> 300) and no
+   shipped model qualkit keeps the thresholds tuned by cross-validation; the rows "… (adapted)" show what setting
+   them for the held-out report from its own scores (``adapt_thresholds``, what qualkit does with fewer coded
+   segments) would give. Then, per code, how far better thresholds alone could take α: the best α with one
+   threshold per code (or per code and report) chosen on the held-out data itself, next to the AUC — a ceiling, not
+   something a method reaches.
 2. The model as a coder: kappa and alpha per code between the model and each human coder, next to A vs B.
 3. Learning curves: macro-F1 on the held-out report after 25 … 400 coded segments chosen by active learning
    (``qualkit.active.suggest``) or at random, mean ± sd over seeds and held-out reports; mean α; and, as a
@@ -30,6 +33,7 @@ What it prints:
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import random
@@ -54,10 +58,13 @@ from qualkit.agree import cohen_kappa, krippendorff_alpha  # noqa: E402
 from qualkit.classify import (  # noqa: E402
     SegmentClassifier,
     demo_gold_paths,
+    prior_share,
     read_gold_jsonl,
     resolve_code,
+    shipped_model,
 )
 from qualkit.classify.context import CONTEXT_COLUMNS, add_context  # noqa: E402
+from qualkit.classify.models import text_digest  # noqa: E402
 from qualkit.codebook import load_codebook  # noqa: E402
 from qualkit.coders import set_thresholds_for  # noqa: E402
 
@@ -141,6 +148,38 @@ def cold_start(dev: pd.DataFrame, codebook, demo: pd.DataFrame | None, params: d
     cross_validated = model.predict(dev)
     set_thresholds_for(model, dev)
     return {"codebook + demo gold (cv thresholds)": cross_validated, "codebook + demo gold": model.predict(dev)}
+
+
+def with_shipped_model(dev: pd.DataFrame, codebook, demo: pd.DataFrame | None, data: Path) -> dict[str, np.ndarray]:
+    """What qualkit does with the default codebook on data its shipped model was not trained on: the shipped model
+    alone (``qualkit code`` without ``--train``), and the leave-one-report-out classifier + demo blended with it
+    (``qualkit code --train``), thresholds set for the held-out report. Nothing when the codebook has no shipped
+    model or when ``data`` holds any of the shipped model's training paragraphs (the dev gold: scores would be
+    in-sample; ``benchmarks/shipped_model.py`` measures its recipe there instead)."""
+    shipped = shipped_model(codebook)
+    if shipped is None or demo is None:
+        return {}
+    seen = set(shipped.training_sources_.get("reference_text_sha256", []))
+    overlap = sum(text_digest(text) in seen for text in dev["text"])
+    if overlap:
+        print(f"\n({overlap} of the {len(dev)} segments of {data.name} are training material of the shipped model: "
+              "its rows are left out here)")
+        return {}
+    codes = codebook.code_names
+    gold = matrix(dev, "codes", codes)
+    out = {"shipped model": np.zeros_like(gold), "classifier+demo blended with the shipped model": np.zeros_like(gold)}
+    columns = ["document", "text", *CONTEXT_COLUMNS]
+    for report in sorted(dev["document"].unique()):
+        train, test = dev[dev["document"] != report], dev[dev["document"] == report]
+        alone = copy.deepcopy(shipped)
+        set_thresholds_for(alone, test)
+        out["shipped model"][test.index] = alone.predict(test)
+        both = pd.concat([train[columns], demo[columns]], ignore_index=True)
+        model = SegmentClassifier(codebook).fit(both, np.vstack([gold[train.index], demo[codes].to_numpy()]))
+        model.blend_prior(shipped, prior_share(len(train)))
+        set_thresholds_for(model, test)
+        out["classifier+demo blended with the shipped model"][test.index] = model.predict(test)
+    return out
 
 
 def threshold_ceiling(dev: pd.DataFrame, gold: np.ndarray, probs: np.ndarray, predicted: np.ndarray,
@@ -292,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     predictions.update(cold_start(dev, codebook, demo, params))
     probabilities: dict[str, np.ndarray] = {}
     predictions.update(loro(dev, codebook, demo, params, probabilities))
+    predictions.update(with_shipped_model(dev, codebook, demo, args.data))
     predictions["coder A"] = matrix(dev, "coder_a", codes)
     predictions["coder B"] = matrix(dev, "coder_b", codes)
     show("Leave-one-report-out: each coder vs gold (F1, Krippendorff's α nominal)",

@@ -25,7 +25,7 @@ from qualkit.classify import (
     shipped_model,
 )
 from qualkit.classify.context import add_context
-from qualkit.classify.models import reference_recipe
+from qualkit.classify.models import reference_recipe, text_digest
 from qualkit.codebook import load_codebook
 
 from conftest import SHARED, needs_shared
@@ -92,6 +92,10 @@ def test_the_shipped_model_holds_no_reference_paragraph():
     assert not any(len(p) <= longest and p in strings for p in paragraphs)
     for vectorizer in default_classifier().vectorizers_.values():
         assert not hasattr(vectorizer, "stop_words_")
+    # what it records instead: one-way hashes, so that benchmarks can refuse to test on its training material
+    recorded = set(default_classifier().training_sources_["reference_text_sha256"])
+    assert {text_digest(p) for p in paragraphs} == recorded
+    assert text_digest("  ".join(paragraphs[0].split(" "))) in recorded  # whitespace does not matter
 
 
 def _strings(obj, seen=None) -> set[str]:

@@ -166,9 +166,16 @@ def build_shipped_model(reference_paths: Sequence[str | Path], out: str | Path =
         "demo_segments": len(demo),
         "reference_gold": [p.name for p in reference_paths],
         "reference_segments": len(reference),
+        # one-way hashes of the paragraphs, so that a benchmark can tell whether it would test on training material
+        "reference_text_sha256": sorted({text_digest(text) for text in reference["text"]}),
     }
     save_model(model, out, recipe=reference_recipe(codebook, reference_paths))
     return model
+
+
+def text_digest(text: str) -> str:
+    """SHA-256 of a text with its whitespace normalised (how training paragraphs are recorded in the shipped model)."""
+    return hashlib.sha256(" ".join(str(text).split()).encode("utf-8")).hexdigest()
 
 
 def weak_evidence_message(model: SegmentClassifier) -> str | None:
