@@ -50,7 +50,12 @@ def read_gold_jsonl(paths: Iterable[str | Path], codebook: Any) -> pd.DataFrame:
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue
-                record = json.loads(line)
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise LabelsError(f"{path}, line {number}: not valid JSON ({error.msg})") from None
+                if not isinstance(record, dict) or "text" not in record:
+                    raise LabelsError(f"{path}, line {number}: a coded unit needs a 'text' field")
                 row = {"document": str(record.get("document", record.get("report", Path(path).stem))),
                        "text": str(record["text"])}
                 row.update(dict.fromkeys(names, 0))

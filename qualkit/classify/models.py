@@ -302,8 +302,11 @@ def save_model(model: SegmentClassifier, path: str | Path, recipe: str | None = 
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    joblib.dump(payload, partial, compress=3)
-    partial.replace(path)
+    try:
+        joblib.dump(payload, partial, compress=3)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path
 
 
