@@ -133,7 +133,6 @@ def test_an_unusable_shipped_model_falls_back_with_a_warning(tmp_path, monkeypat
     with pytest.warns(UserWarning, match=reason):
         assert shipped_model(path=stale) is None
     monkeypatch.setattr(classify.models, "SHIPPED_MODEL", stale)
-    monkeypatch.setattr(classify.models.shipped_model, "__defaults__", (None, stale))
     monkeypatch.setenv("QUALKIT_CACHE", str(tmp_path))
     with pytest.warns(UserWarning, match="demo corpus"):
         model = default_classifier()

@@ -86,21 +86,22 @@ def default_classifier(codebook: Any = None, cache: bool = True, shipped: bool =
     return model
 
 
-def shipped_model(codebook: Any = None, path: str | Path = SHIPPED_MODEL) -> SegmentClassifier | None:
+def shipped_model(codebook: Any = None, path: str | Path | None = None) -> SegmentClassifier | None:
     """The default codebook's pre-trained model, or None when ``codebook`` is another codebook.
 
     It is trained on the codebook, the coded demo corpus and reference codings of report paragraphs (two
     independent coders plus adjudication) that qualkit may not redistribute as text, so it cannot be rebuilt
     on a user's machine; see ``qualkit/data/models/README.md``. When the file was made by another qualkit or
     scikit-learn version, or is missing, a warning says so and None is returned (callers then build a model
-    from the codebook and the demo corpus, which codes report text less well).
+    from the codebook and the demo corpus, which codes report text less well). ``path``: another model file
+    (default :data:`SHIPPED_MODEL`).
     """
     from qualkit.codebook import DEFAULT_CODEBOOK, load_codebook
 
     codebook = codebook if codebook is not None else load_codebook()
     if not _is_default_codebook(codebook, DEFAULT_CODEBOOK):
         return None
-    path = Path(path)
+    path = Path(path) if path is not None else SHIPPED_MODEL
     reason = None
     if not path.exists():
         reason = "it is not installed"
