@@ -4,7 +4,7 @@ The shipped model (``qualkit build-default-model``) is trained on the codebook, 
 reports of the dev gold, so it cannot be scored on the dev gold itself. This script scores its *recipe*:
 whenever a report (or a demo document) is tested, the model is trained on everything else.
 
-Run from the repository root (about 3 minutes on one core)::
+Run from the repository root (about 4 minutes on one core)::
 
     .venv/bin/python benchmarks/shipped_model.py [--data ../shared/data/gold/dev.jsonl] [--seeds 3]
 
