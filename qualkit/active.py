@@ -32,13 +32,11 @@ from qualkit.classify import (
     LabelsError,
     SegmentClassifier,
     default_classifier,
-    prior_share,
     resolve_code,
     train_classifier,
 )
 from qualkit.classify.context import CONTEXT_COLUMNS, add_context, has_context
-from qualkit.classify.estimator import ADAPT_BELOW_CODED
-from qualkit.coders import set_thresholds_for
+from qualkit.coders import fit_to_corpus
 
 
 def uncertainty(probs: np.ndarray, thresholds: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -277,10 +275,8 @@ class ActiveLearner:
         table = self.training_table()
         if len(table):
             self.model = train_classifier(table, table[self.code_names], self.codebook, **self.params)
-            if self.prior is not None:
-                self.model.blend_prior(self.prior, prior_share(len(self.labels)))
-            if self.adapt_thresholds and (len(self.labels) < ADAPT_BELOW_CODED or self.prior is not None):
-                set_thresholds_for(self.model, self.segments, set(self.labels))
+            fit_to_corpus(self.model, self.segments, len(self.labels), set(self.labels), prior=self.prior,
+                          adapt=self.adapt_thresholds)
         return self.model
 
     def suggest(self, n: int = 10, **kwargs: Any) -> pd.DataFrame:

@@ -88,25 +88,41 @@ def train_from_labels(codebook: Codebook, segments: pd.DataFrame, labels_path: s
     messages.append(f"trained on {len(usable)} labelled segments from {labels_path}"
                     + (f" and {len(extra)} coded demo segments" if len(extra) else ""))
     prior = classify.shipped_model(codebook)
+    coded = set(labels["segment_id"].dropna().astype(str)) - {""} if "segment_id" in labels else set()
+    fit_to_corpus(model, segments, len(usable), coded, prior=prior)
     if prior is not None:
-        share = classify.prior_share(len(usable))
-        model.blend_prior(prior, share)
-        messages.append(f"blended with the shipped default model (its share {share:.2f}; it shrinks as you code more)")
-    if len(usable) < ADAPT_BELOW_CODED or prior is not None:
-        coded = set(labels["segment_id"].dropna().astype(str)) - {""} if "segment_id" in labels else set()
-        set_thresholds_for(model, segments, coded)
+        messages.append(f"blended with the shipped default model (its share {model.prior_share_:.2f}; it shrinks "
+                        "as you code more)")
     return model, messages
+
+
+def fit_to_corpus(model, segments: pd.DataFrame, n_coded: int, coded: set[str] | frozenset[str] = frozenset(),
+                  prior=None, adapt: bool = True) -> None:
+    """Make a model just trained on ``n_coded`` of a user's segments ready to code ``segments``.
+
+    With a ``prior`` (the shipped model of the default codebook) it is blended in with share
+    :func:`~qualkit.classify.prior_share` (``n_coded``). Then, when ``adapt`` and fewer than ``ADAPT_BELOW_CODED``
+    segments are coded or a prior is blended in, the thresholds are set for the segments not in ``coded``
+    (:func:`set_thresholds_for`). Used by :func:`train_from_labels` and ``ActiveLearner.retrain``.
+    """
+    from qualkit.classify import prior_share
+
+    if prior is not None:
+        model.blend_prior(prior, prior_share(n_coded))
+    if adapt and (n_coded < ADAPT_BELOW_CODED or prior is not None):
+        set_thresholds_for(model, segments, coded)
 
 
 def set_thresholds_for(model, segments: pd.DataFrame, coded: set[str] | frozenset[str] = frozenset()) -> bool:
     """Set ``model``'s thresholds for coding ``segments`` from the scores of those not in ``coded`` (segment ids,
     or index labels as strings when the table has no ``segment_id``).
 
-    Used for models that rest on fewer than ``ADAPT_BELOW_CODED`` of the user's coded segments, or on none at
-    all (the default model knows only the codebook and the demo corpus): their cross-validated thresholds were
+    Used for models that rest on fewer than ``ADAPT_BELOW_CODED`` of the user's coded segments or on none at all
+    (the default model), and for models blended with the shipped model: their cross-validated thresholds were
     tuned on material that may read quite differently (short focus-group turns against long report
-    paragraphs); see :meth:`~qualkit.classify.SegmentClassifier.adapt_thresholds`. The segments are scored
-    with their neighbours, as when they are coded. Returns whether there were enough segments to set them.
+    paragraphs), or do not fit the blend; see :meth:`~qualkit.classify.SegmentClassifier.adapt_thresholds`.
+    The segments are scored with their neighbours, as when they are coded. Returns whether there were enough
+    segments to set them.
     """
     table = segments if has_context(segments) else add_context(segments)
     ids = table["segment_id"].astype(str) if "segment_id" in table else pd.Series(table.index.astype(str))

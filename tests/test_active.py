@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qualkit import active
+from qualkit import coders
 from qualkit.active import ActiveLearner, simulate, suggest, uncertainty
 from qualkit.agree import krippendorff_alpha
 from qualkit.classify import LabelsError, SegmentClassifier, model_version, read_gold_jsonl
@@ -198,6 +198,6 @@ def test_learner_adapts_thresholds_to_its_uncoded_segments(codebook, cold_model,
     index_labels = {str(i): codes for i, codes in enumerate(labels.values())}
     indexed = ActiveLearner(codebook, by_index, **kwargs).add_codes(index_labels).retrain()
     assert indexed.thresholds_adapted_to_ == len(segments) - len(labels)
-    monkeypatch.setattr(active, "ADAPT_BELOW_CODED", len(labels))  # enough coded: cross-validation decides
+    monkeypatch.setattr(coders, "ADAPT_BELOW_CODED", len(labels))  # enough coded: cross-validation decides
     many = ActiveLearner(codebook, segments, **kwargs).add_codes(labels).retrain()
     assert not hasattr(many, "thresholds_adapted_to_")
