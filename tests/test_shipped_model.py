@@ -3,6 +3,7 @@ model trained on a user's codings, and the fallback when it cannot be used."""
 
 from __future__ import annotations
 
+import copy
 import json
 import warnings
 
@@ -162,9 +163,7 @@ def test_blending_mixes_the_probabilities(own_model):
     prior = default_classifier()
     own = model.predict_proba(table)
     version = model_version(model)
-    blended = SegmentClassifier(**model.get_params())
-    blended.__dict__.update({k: v for k, v in vars(model).items() if k != "version_"})
-    blended.blend_prior(prior, 0.75)
+    blended = copy.deepcopy(model).blend_prior(prior, 0.75)
     expected = 0.75 * prior.predict_proba(table) + 0.25 * own
     np.testing.assert_allclose(blended.predict_proba(table), expected)
     assert not np.allclose(expected, own)
@@ -182,8 +181,6 @@ def test_blending_refuses_bad_input(own_model):
 
 def test_a_blended_model_survives_saving(own_model, tmp_path):
     model, table = own_model
-    import copy
-
     blended = copy.deepcopy(model).blend_prior(default_classifier(), prior_share(40))
     path = save_model(blended, tmp_path / "m.joblib")
     reloaded = load_model(path, load_codebook())
@@ -213,8 +210,6 @@ def test_the_learner_blends_its_retrained_models_with_the_shipped_model():
 
 
 def test_a_blend_starts_from_mixed_thresholds_and_trusts_the_prior_s_evidence(own_model):
-    import copy
-
     model, _ = own_model
     prior = default_classifier()
     assert set(model.weak_codes_) - set(prior.weak_codes_)  # 24 segments: codes the prior knows better
@@ -260,8 +255,6 @@ def test_info_names_the_coding_model():
 
 
 def test_a_saved_blended_model_sets_its_thresholds_for_the_corpus_it_codes(own_model, tmp_path):
-    import copy
-
     from qualkit.coders import make_coder
 
     model, _ = own_model
