@@ -267,18 +267,21 @@ def test_a_saved_blended_model_sets_its_thresholds_for_the_corpus_it_codes(own_m
     assert not hasattr(plain.model, "thresholds_adapted_to_")  # a model of its own keeps its thresholds
 
 
-@pytest.mark.parametrize("line, message", [
-    ('{"text": "Vi mangler boliger.", "codes": ["bolig"]', "line 2: not valid JSON"),
-    ('{"codes": ["bolig"]}', "line 2: a coded unit needs a 'text' field"),
+@pytest.mark.parametrize("content, message", [
+    ('{"text": "Husleia er for høy.", "codes": ["okonomi"]}\n{"text": "Vi mangler boliger.", "codes": ["bolig"]\n',
+     "gull.jsonl, line 2: not valid JSON"),
+    ('{"text": "Husleia er for høy.", "codes": ["okonomi"]}\n{"codes": ["bolig"]}\n',
+     "gull.jsonl, line 2: a coded unit needs a 'text' field"),
+    ("\n", "gull.jsonl: no coded units to train the shipped model on"),
 ])
-def test_a_bad_gold_line_is_named(tmp_path, line, message):
+def test_a_bad_gold_file_is_named(tmp_path, content, message):
     from typer.testing import CliRunner
 
     from qualkit.cli.main import app
 
     gold = tmp_path / "gull.jsonl"
-    gold.write_text('{"text": "Husleia er for høy.", "codes": ["okonomi"]}\n' + line + "\n", encoding="utf-8")
+    gold.write_text(content, encoding="utf-8")
     result = CliRunner().invoke(app, ["build-default-model", "--gold", str(gold), "--out", str(tmp_path / "m")])
     assert result.exit_code != 0
-    assert f"gull.jsonl, {message}" in " ".join(result.output.split())
+    assert message in " ".join(result.output.split())
     assert not list(tmp_path.glob("m*"))

@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 import qualkit
 from qualkit.classify.context import CONTEXT_COLUMNS, add_context, has_context
 from qualkit.classify.estimator import SegmentClassifier
-from qualkit.classify.labels import demo_gold_paths, read_gold_jsonl
+from qualkit.classify.labels import LabelsError, demo_gold_paths, read_gold_jsonl
 from qualkit.errors import ModelError
 
 MODEL_FORMAT = 2
@@ -155,6 +155,8 @@ def build_shipped_model(reference_paths: Sequence[str | Path], out: str | Path =
     codebook = codebook if codebook is not None else load_codebook()
     reference_paths = [Path(p) for p in reference_paths]
     reference = read_gold_jsonl(reference_paths, codebook)
+    if reference.empty:
+        raise LabelsError(f"{', '.join(map(str, reference_paths))}: no coded units to train the shipped model on")
     demo = read_gold_jsonl(demo_gold_paths(), codebook)
     table = pd.concat([add_context(demo), add_context(reference)], ignore_index=True)
     model = train_classifier(table, table[codebook.code_names], codebook)
