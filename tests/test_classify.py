@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.model_selection import GroupKFold, cross_val_score
 from sklearn.pipeline import Pipeline
@@ -443,3 +444,31 @@ def test_second_stage_inputs_follow_the_switches(codebook, data):
         model = SegmentClassifier(codebook, cv=2, min_positives=3, **params).fit(table, Y)
         widths[name] = {s.coef_.shape[1] for s in model.stackers_ if s is not None}
     assert widths == {"all": {4 + (k - 1) + 2}, "no codes": {4 + 2}, "no context": {4 + (k - 1)}}
+
+
+def test_log_count_ratios_by_hand():
+    """Feature 0 only in positives, feature 1 in both, feature 2 only in the negative (add-one smoothing)."""
+    from qualkit.classify.estimator import _log_count_ratios
+
+    features = sp.csr_matrix(np.array([[1.0, 0.5, 0.0], [2.0, 1.0, 0.0], [0.0, 3.0, 1.0]]))
+    y = np.array([1, 1, 0])
+    ratios = _log_count_ratios(features, y, np.ones(3))
+    positive, negative = np.array([3.0, 3.0, 1.0]), np.array([1.0, 2.0, 2.0])  # presence counts + 1
+    assert np.allclose(ratios, np.log((positive / 7) / (negative / 5)))
+    assert ratios[0] > ratios[1] > ratios[2]
+
+
+def test_nb_view_averages_a_plain_and_a_scaled_regression(codebook, data):
+    texts, Y, groups = data
+    both = SegmentClassifier(codebook, cv=2, min_positives=3).fit(texts, Y, groups=groups)
+    plain = SegmentClassifier(codebook, cv=2, min_positives=3, nb_view=False).fit(texts, Y, groups=groups)
+    j = codebook.code_names.index("bolig")
+    pair, alone = both.estimators_[j], plain.estimators_[j]
+    features = both._featurise(texts)[0]  # the columns the estimators were fitted on
+    # the pair's first model is the plain regression; its score is the mean of the two views
+    assert np.allclose(pair.models[0].coef_, alone.coef_, atol=1e-4)  # liblinear: solver tolerance
+    assert np.allclose(pair.decision_function(features),
+                       (pair.models[0].decision_function(features) + pair.models[1].decision_function(features)) / 2)
+    # the scaled view's weights, expressed on the raw features, differ from the plain ones
+    assert not np.allclose(pair.models[1].coef_, alone.coef_)
+    assert both.predict_proba(texts)[:, j][: len(TEXTS["bolig"])].mean() > 0.5

@@ -21,8 +21,9 @@ from qualkit.classify.estimator import SegmentClassifier
 from qualkit.classify.labels import LabelsError, demo_gold_paths, read_gold_jsonl
 from qualkit.errors import ModelError
 
-MODEL_FORMAT = 2
-"""Bumped whenever a fitted model's attributes change (2: neighbour context and stacked code scores)."""
+MODEL_FORMAT = 3
+"""Bumped whenever a fitted model's attributes change (2: neighbour context and stacked code scores; 3: the
+naive-Bayes-scaled second view of each code's text score)."""
 SHIPPED_MODEL = Path(__file__).resolve().parents[1] / "data" / "models" / "boligsosialt-default.joblib"
 """The default codebook's pre-trained default model (built by ``qualkit build-default-model``)."""
 PRIOR_SEGMENTS = 200
