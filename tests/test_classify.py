@@ -271,6 +271,21 @@ def test_load_refuses_other_files(tmp_path):
         load_model(tmp_path / "missing.joblib")
 
 
+def test_load_refuses_a_model_of_an_older_format(model, tmp_path):
+    """A model saved before the fitted attributes changed (e.g. format 2, without the NB view) is refused with
+    what to do, not loaded into an estimator that would fail later."""
+    import joblib
+
+    from qualkit.classify.models import MODEL_FORMAT
+
+    path = save_model(model, tmp_path / "old.joblib")
+    payload = joblib.load(path)
+    payload["format"] = MODEL_FORMAT - 1
+    joblib.dump(payload, path)
+    with pytest.raises(ModelError, match=f"old.joblib: not a qualkit model file of format {MODEL_FORMAT}; retrain"):
+        load_model(path)
+
+
 # -- labels files --------------------------------------------------------------------------------------------
 
 SEGMENTS = pd.DataFrame({

@@ -125,6 +125,7 @@ def _strings(obj, seen=None) -> set[str]:
 @pytest.mark.parametrize("change, reason", [
     ({"sklearn_version": "0.24.2"}, "scikit-learn 0.24.2"),
     ({"qualkit_version": "0.0.1"}, "qualkit 0.0.1"),
+    ({"format": classify.models.MODEL_FORMAT - 1}, f"of format {classify.models.MODEL_FORMAT}; retrain"),
 ])
 def test_an_unusable_shipped_model_falls_back_with_a_warning(tmp_path, monkeypatch, change, reason):
     payload = joblib.load(SHIPPED_MODEL)
