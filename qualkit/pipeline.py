@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,8 @@ def code_corpus(
         return _code_project(Path(folder), codebook, unit, coder, nlp, progress, messages)
     codebook = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     corpus = read_corpus(folder)
+    if messages is not None:
+        messages.extend(_kommuner_from_folders(corpus.documents))
     total = len(corpus.documents)
     done = 0
 
@@ -82,6 +85,15 @@ def code_corpus(
         progress(f"coding {len(segments)} segments with {coder.name}", total, total)
     coded = apply_coder(segments, coder)
     return coded, corpus, coder
+
+
+def _kommuner_from_folders(documents) -> list[str]:
+    """Say which kommuner were taken from folder names, so that a wrong guess is seen."""
+    counts = Counter(d.kommune for d in documents if d.metadata.get("kommune_fra", "").startswith("mappenavn"))
+    if not counts:
+        return []
+    listed = ", ".join(f"{name} ({n})" for name, n in sorted(counts.items()))
+    return [f"kommune taken from the folder name (no front matter or metadata.csv entry): {listed}"]
 
 
 @dataclass

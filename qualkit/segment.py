@@ -26,6 +26,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -37,6 +38,7 @@ SEGMENT_COLUMNS = ["document", "kommune", "segment_id", "start", "end", "speaker
 EXTRA_COLUMNS = ["unit", "index", "role", "heading", "kilde", "fylke", "dato"]
 ATTRIBUTION_COLUMNS = ["attributed_kommune", "attribution"]
 TRANSCRIPT_SOURCES = {"fokusgruppe", "intervju", "samtale", "gruppeintervju", "transcript"}
+SUBTITLE_SUFFIXES = {".vtt", ".srt"}
 
 _TIMESTAMP = r"(?:\[\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\]|\(\d{1,2}:\d{2}(?::\d{2})?\)|\d{1,2}:\d{2}:\d{2})"
 _LABEL = re.compile(
@@ -200,9 +202,12 @@ def _continues(blocks: list[Block], line: Line, path: tuple[str, ...], text: str
 
 
 def is_transcript(document: Document) -> bool:
-    """A document is read as a transcript when metadata says so or when speaker labels recur."""
+    """A document is read as a transcript when metadata says so, when it comes from a subtitle file (vtt, srt:
+    a recording's cues, speaker-labelled or not) or when speaker labels recur."""
     kilde = document.kilde.strip().lower()
     if kilde in TRANSCRIPT_SOURCES or document.speakers:
+        return True
+    if Path(document.source or document.name).suffix.lower() in SUBTITLE_SUFFIXES:
         return True
     if kilde:
         return False

@@ -61,6 +61,17 @@ def test_exit_status_is_non_zero_only_when_nothing_could_be_processed(tmp_path: 
     assert "no kommune" in result.output and "no document could be processed" in result.output
 
 
+def test_kommune_from_folder_names_is_used_and_said(tmp_path: Path):
+    folder = tmp_path / "materiale" / "Volda"
+    folder.mkdir(parents=True)
+    (folder / "intervju.txt").write_text("Vi manglar kommunale bustader, og ventelista er lang.\n", encoding="utf-8")
+    out = tmp_path / "segments.csv"
+    result = runner.invoke(app, ["code", str(tmp_path / "materiale"), "--coder", "keywords", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "kommune taken from the folder name" in result.output and "Volda (1)" in result.output
+    assert pd.read_csv(out)["kommune"].tolist() == ["Volda"]
+
+
 def test_bad_codebook_is_reported_with_file_and_line(transcript_folder: Path, tmp_path: Path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nlabel: X\ncodes:\n  - name: bolig\n", encoding="utf-8")

@@ -117,6 +117,28 @@ def test_sidecar_metadata_csv(tmp_path: Path):
     assert result.documents[0].metadata["deltakere"] == "2"
 
 
+def test_kommune_from_the_nearest_folder_named_after_one(tmp_path: Path):
+    body = "Vi manglar kommunale bustader.\n"
+    for relative in ["Volda/intervju.txt", "Bergen/fokusgrupper/runde1.txt", "intervjuer/notat.txt",
+                     "Herøy/samtale.txt", "Volda/med_metadata.md", "Volda/i_sidecar.txt"]:
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(body, "utf-8")
+    (tmp_path / "Volda/med_metadata.md").write_text("---\nkommune: Ørsta\n---\n" + body, "utf-8")
+    (tmp_path / "metadata.csv").write_text("document,kommune\nVolda/i_sidecar.txt,Stryn\n", "utf-8")
+    result = read_corpus(tmp_path)
+    kommuner = {d.name: d.kommune for d in result.documents}
+    assert kommuner == {"Volda/intervju.txt": "Volda", "Bergen/fokusgrupper/runde1.txt": "Bergen",
+                        "Volda/med_metadata.md": "Ørsta", "Volda/i_sidecar.txt": "Stryn"}
+    by_name = {d.name: d for d in result.documents}
+    assert by_name["Volda/intervju.txt"].metadata["kommune_fra"] == "mappenavn Volda"
+    assert "kommune_fra" not in by_name["Volda/med_metadata.md"].metadata
+    reasons = {Path(s.path).name: s.reason for s in result.skipped}
+    assert set(reasons) == {"notat.txt", "samtale.txt"}  # no kommune folder; Herøy is in two fylker
+    assert all("folder named after it" in reason for reason in reasons.values())
+    single = read_corpus(tmp_path / "Volda" / "intervju.txt")
+    assert [d.kommune for d in single.documents] == ["Volda"]
+
+
 def test_docx_and_odt_made_here(tmp_path: Path):
     import docx
     from odf.opendocument import OpenDocumentText

@@ -153,3 +153,16 @@ def test_a_short_first_line_of_a_wrapped_sentence_is_not_a_heading():
     )
     table = segment_documents([_doc(text, kilde="rapport")], unit="paragraph")
     assert table["heading"].tolist() == [""] and len(table) == 1
+
+
+def test_subtitle_cues_are_speaker_turns_even_when_each_speaker_speaks_once(tmp_path):
+    from qualkit.ingest import read_document
+
+    path = tmp_path / "opptak.vtt"
+    path.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Kari>Vi treng fleire små leilegheiter.\n\n"
+                    "00:00:05.000 --> 00:00:09.000\n<v Ola>Brukarane må få seie meir.\n", "utf-8")
+    document = read_document(path, {"kommune": "Volda"})
+    table = segment_documents([document], unit="turn")
+    assert list(table["speaker"]) == ["Kari", "Ola"]
+    assert list(table["text"]) == ["Vi treng fleire små leilegheiter.", "Brukarane må få seie meir."]
+    assert all(document.text[row.start:row.end] == row.text for row in table.itertuples())

@@ -85,6 +85,8 @@ def read_document(
     text = normalise(decoded.text)
     front, body = split_front_matter(text, path)
     meta = {**(metadata or {}), **front}
+    if "kommune" in front:  # the file's own kommune wins, and a note of where a supplied one came from goes
+        meta.pop("kommune_fra", None)
     if not body.strip():
         raise IngestError(path, "no text (the file is empty apart from front matter)")
     if require_kommune:
@@ -151,6 +153,8 @@ def _read_files(files: list[Path], root: Path, sidecar: dict, options: dict[str,
             continue
         try:
             meta = sidecar.get(name) or sidecar.get(path.name) or {}
+            if options["require_kommune"] and not meta.get("kommune"):
+                meta = {**meta, **kommune_from_folders(path, root)}
             result.documents.append(read_document(path, meta, name=name, **options))
         except (IngestError, KommuneError) as error:
             result.skipped.append(Skipped(str(path), str(error).removeprefix(f"{path}: ")))
@@ -159,10 +163,32 @@ def _read_files(files: list[Path], root: Path, sidecar: dict, options: dict[str,
     return result
 
 
+def kommune_from_folders(path: Path, root: Path) -> dict[str, str]:
+    """``{"kommune": name}`` when a folder between ``root`` (included) and the file names one kommune.
+
+    Material is often filed by kommune (``intervjuer/Volda/fokusgruppe.txt``). The nearest folder whose name
+    the register resolves to exactly one kommune wins; names it cannot resolve ("intervjuer") or that stay
+    ambiguous ("Herøy") are passed over. Front matter and ``metadata.csv`` take precedence over this.
+    """
+    try:
+        from qualkit.kommune import kommune_register
+    except ImportError:  # register not installed: no way to tell a kommune from any other folder name
+        return {}
+    register = kommune_register()
+    folders = [path.parent, *path.parent.parents]
+    for folder in folders[: len(path.relative_to(root).parts)]:
+        kommune = register.get(folder.name) if folder.name else None
+        if kommune is not None:
+            return {"kommune": kommune.navn, "kommune_fra": f"mappenavn {folder.name}"}
+    return {}
+
+
 def _normalised_kommune(meta: dict[str, Any], path: Path) -> str:
     value = str(meta.get("kommune", "") or "").strip()
     if not value:
-        raise IngestError(path, "no kommune in the metadata (front matter 'kommune:' or metadata.csv)")
+        raise IngestError(
+            path, "no kommune in the metadata (front matter 'kommune:', metadata.csv, or a folder named after it)"
+        )
     try:
         from qualkit.kommune import kommune_register
     except ImportError:  # register not installed: keep the value as written
