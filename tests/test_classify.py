@@ -321,7 +321,13 @@ def test_read_labels_by_segment_id(codebook, tmp_path):
 def test_read_labels_unknown_code_names_file_line_and_code(codebook, tmp_path):
     path = tmp_path / "labels.csv"
     path.write_text("text,codes\nVi mangler boliger.,bolig\nMetode.,boliger;penger\n", encoding="utf-8")
-    with pytest.raises(LabelsError, match=r"labels\.csv, line 3: unknown code 'boliger'"):
+    with pytest.raises(LabelsError, match=r"labels\.csv, line 3: unknown code 'boliger'; did you mean bolig\?"):
+        read_labels(path, SEGMENTS, codebook)
+    path.write_text("text,codes\nVi manglar bustader.,brukarmedverknad\nMetode.,kvalitet\n", encoding="utf-8")
+    with pytest.raises(LabelsError, match=r"line 2: unknown code 'brukarmedverknad'; did you mean brukermedvirkning\?"):
+        read_labels(path, SEGMENTS, codebook)
+    path.write_text("text,codes\nMetode.,kvalitet\n", encoding="utf-8")
+    with pytest.raises(LabelsError, match=r"unknown code 'kvalitet'; the codebook has bolig, tjenester"):
         read_labels(path, SEGMENTS, codebook)
 
 

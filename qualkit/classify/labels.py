@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -25,6 +26,15 @@ def resolve_code(name: str, code_names: Sequence[str]) -> str | None:
         if code.lower().translate(_CODE_FOLD) == wanted:
             return code
     return None
+
+def unknown_code(name: str, code_names: Sequence[str]) -> str:
+    """The message for a code name the codebook does not have, with the closest name when one is close
+    (a Nynorsk spelling, a typo: ``brukarmedverknad`` → brukermedvirkning)."""
+    folded = {code.lower().translate(_CODE_FOLD): code for code in code_names}
+    close = difflib.get_close_matches(str(name).strip().lower().translate(_CODE_FOLD), list(folded), n=1, cutoff=0.6)
+    hint = f"did you mean {folded[close[0]]}? " if close else ""
+    return f"unknown code {name!r}; {hint}the codebook has {', '.join(code_names)}"
+
 
 class LabelsError(QualkitError, ValueError):
     """A labels file (``text``/``segment_id`` + ``codes``) that cannot be used for training."""
@@ -62,8 +72,7 @@ def read_gold_jsonl(paths: Iterable[str | Path], codebook: Any) -> pd.DataFrame:
                 for code in record.get("codes") or []:
                     resolved = resolve_code(code, names)
                     if resolved is None:
-                        raise LabelsError(f"{path}, line {number}: unknown code {code!r}; "
-                                          f"the codebook has {', '.join(names)}")
+                        raise LabelsError(f"{path}, line {number}: {unknown_code(code, names)}")
                     row[resolved] = 1
                 rows.append(row)
     return pd.DataFrame(rows, columns=["document", "text", *names])
@@ -165,8 +174,7 @@ def _parse_codes(value: str, names: list[str], path: Path, line: int) -> set[str
             continue
         code = resolve_code(raw.strip(), names)
         if code is None:
-            raise LabelsError(f"{path}, line {line}: unknown code {raw.strip()!r}; "
-                              f"the codebook has {', '.join(names)}")
+            raise LabelsError(f"{path}, line {line}: {unknown_code(raw.strip(), names)}")
         codes.add(code)
     return codes
 
