@@ -70,6 +70,10 @@ def test_kommune_from_folder_names_is_used_and_said(tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert "kommune taken from the folder name" in result.output and "Volda (1)" in result.output
     assert pd.read_csv(out)["kommune"].tolist() == ["Volda"]
+    created = ["project", "create", str(tmp_path / "p.qualkit"), "--from", str(tmp_path / "materiale")]
+    project = runner.invoke(app, created)
+    assert project.exit_code == 0, project.output
+    assert "note: kommune Volda taken from the folder name (1 document)" in project.output
 
 
 def test_bad_codebook_is_reported_with_file_and_line(transcript_folder: Path, tmp_path: Path):

@@ -34,6 +34,9 @@ def create(
         raise typer.Exit(code=2) from None
     for row in report[report["status"] != "added"].itertuples():
         console.print(f"[yellow]{row.status}[/yellow] {row.document}: {row.reason}")
+    noted = report[(report["status"] == "added") & (report["reason"] != "")]
+    for reason, n in noted["reason"].value_counts().sort_index().items():
+        console.print(f"[cyan]note:[/cyan] {reason} ({n} document{'s' if n > 1 else ''})")
     added = int((report["status"] == "added").sum())
     segments = ", ".join(f"{n} {name} segments" for name, n in counts.items())
     console.print(f"created {path}: {added} documents, {segments}")

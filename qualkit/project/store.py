@@ -198,7 +198,8 @@ class Project:
 
     # -- documents and segments ---------------------------------------------------------------------------
     def add_documents(self, documents: Iterable[Document] | str | Path) -> pd.DataFrame:
-        """Store documents (or every readable file of a folder). Returns a tidy report: document, status, reason.
+        """Store documents (or every readable file of a folder). Returns a tidy report: document, status, reason
+        (for an added document, a note such as where its kommune came from, or empty).
 
         A document already stored with the same text is ``unchanged``; with different text it is a ``conflict``
         and the stored text is kept (codings point into it).
@@ -224,7 +225,9 @@ class Project:
                     (document.name, document.text, digest, _json(document.metadata), _json(speakers),
                      document.encoding, document.source, now()),
                 )
-                rows.append({"document": document.name, "status": "added", "reason": ""})
+                from_folder = str(document.metadata.get("kommune_fra", "")).startswith("mappenavn")
+                reason = f"kommune {document.kommune} taken from the folder name" if from_folder else ""
+                rows.append({"document": document.name, "status": "added", "reason": reason})
         return pd.DataFrame(rows, columns=["document", "status", "reason"])
 
     def documents(self) -> pd.DataFrame:
