@@ -120,7 +120,7 @@ def test_sidecar_metadata_csv(tmp_path: Path):
 def test_kommune_from_the_nearest_folder_named_after_one(tmp_path: Path):
     body = "Vi manglar kommunale bustader.\n"
     for relative in ["Volda/intervju.txt", "Bergen/fokusgrupper/runde1.txt", "intervjuer/notat.txt",
-                     "Herøy/samtale.txt", "Volda/med_metadata.md", "Volda/i_sidecar.txt"]:
+                     "Herøy/samtale.txt", "Volda/med_metadata.md", "Volda/i_sidecar.txt", "5601/notat2.txt"]:
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text(body, "utf-8")
     (tmp_path / "Volda/med_metadata.md").write_text("---\nkommune: Ørsta\n---\n" + body, "utf-8")
@@ -133,7 +133,8 @@ def test_kommune_from_the_nearest_folder_named_after_one(tmp_path: Path):
     assert by_name["Volda/intervju.txt"].metadata["kommune_fra"] == "mappenavn Volda"
     assert "kommune_fra" not in by_name["Volda/med_metadata.md"].metadata
     reasons = {Path(s.path).name: s.reason for s in result.skipped}
-    assert set(reasons) == {"notat.txt", "samtale.txt"}  # no kommune folder; Herøy is in two fylker
+    # no kommune folder; Herøy is in two fylker; 5601 is Alta's number, but a folder of digits is not a kommune
+    assert set(reasons) == {"notat.txt", "samtale.txt", "notat2.txt"}
     assert all("folder named after it" in reason for reason in reasons.values())
     single = read_corpus(tmp_path / "Volda" / "intervju.txt")
     assert [d.kommune for d in single.documents] == ["Volda"]

@@ -164,11 +164,13 @@ def _read_files(files: list[Path], root: Path, sidecar: dict, options: dict[str,
 
 
 def kommune_from_folders(path: Path, root: Path) -> dict[str, str]:
-    """``{"kommune": name}`` when a folder between ``root`` (included) and the file names one kommune.
+    """``{"kommune": name, "kommune_fra": "mappenavn <folder>"}`` when a folder between ``root`` (included)
+    and the file is named after one kommune, else ``{}``.
 
     Material is often filed by kommune (``intervjuer/Volda/fokusgruppe.txt``). The nearest folder whose name
-    the register resolves to exactly one kommune wins; names it cannot resolve ("intervjuer") or that stay
-    ambiguous ("Herøy") are passed over. Front matter and ``metadata.csv`` take precedence over this.
+    the register resolves to exactly one kommune wins; names it cannot resolve ("intervjuer"), that stay
+    ambiguous ("Herøy") or that contain digits ("2024", "5601": years and project numbers, not kommunenummer)
+    are passed over. Front matter and ``metadata.csv`` take precedence over this.
     """
     try:
         from qualkit.kommune import kommune_register
@@ -177,7 +179,9 @@ def kommune_from_folders(path: Path, root: Path) -> dict[str, str]:
     register = kommune_register()
     folders = [path.parent, *path.parent.parents]
     for folder in folders[: len(path.relative_to(root).parts)]:
-        kommune = register.get(folder.name) if folder.name else None
+        if not folder.name or any(character.isdigit() for character in folder.name):
+            continue
+        kommune = register.get(folder.name)
         if kommune is not None:
             return {"kommune": kommune.navn, "kommune_fra": f"mappenavn {folder.name}"}
     return {}
