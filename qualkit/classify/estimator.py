@@ -542,7 +542,9 @@ def _linear_model(C: float, n: int) -> LogisticRegression | SGDClassifier:
     shrinks from 15 to 5 as the data grows.
     """
     if n <= EXACT_SOLVER_MAX_ROWS:
-        return LogisticRegression(C=C, class_weight="balanced", solver="liblinear", dual=True, max_iter=300)
+        # liblinear shuffles the coordinates it updates: a fixed seed makes a rebuilt model the same model
+        return LogisticRegression(C=C, class_weight="balanced", solver="liblinear", dual=True, max_iter=300,
+                                  random_state=0)
     epochs = int(np.clip(40_000 / max(n, 1), 5, 15))
     return SGDClassifier(loss="log_loss", alpha=1.0 / (C * max(n, 1)), class_weight="balanced", max_iter=epochs,
                          tol=None, average=True, random_state=0)
