@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import spacy
+from spacy.tokens import Doc
 
 from qualkit import nlp as qnlp
 from qualkit.nlp import convert as cv
@@ -229,6 +230,30 @@ def test_variety_component_harmonises_lemmas():
     assert [t.lemma_ for t in doc][:6] == ["eg", "veit", "ikkje", "kva", "som", "vere"]
 
 
+def test_a_sentence_initial_capital_is_not_part_of_a_common_word_s_lemma():
+    nlp = spacy.blank("nb")
+    words = ["Bustadene", "er", "dyre", ".", "Bergen", "bygger", ".", "NAV", "hjelper", ".", "Dei", "Leilegheitene"]
+    pos = ["NOUN", "AUX", "ADJ", "PUNCT", "PROPN", "VERB", "PUNCT", "NOUN", "VERB", "PUNCT", "PRON", "NOUN"]
+    doc = Doc(nlp.vocab, words=words, pos=pos, lemmas=["Bustad", "vere", "dyr", ".", "Bergen", "byggje", ".",
+                                                      "NAV", "hjelpe", ".", "Dei", "Leilegheit"],
+              sent_starts=[True, False, False, False, True, False, False, True, False, False, True, False])
+    doc = variety.harmonise_lemmas(doc)
+    lemmas = [t.lemma_ for t in doc]
+    assert lemmas[0] == "bustad" and lemmas[10] == "dei"  # common words: the capital was the sentence's
+    assert lemmas[4] == "Bergen" and lemmas[7] == "NAV"  # a proper noun and an acronym keep theirs
+    assert lemmas[11] == "Leilegheit"  # not sentence-initial: left to the lemmatizer
+    untagged = Doc(nlp.vocab, words=["Bergen", "bygger"], lemmas=["Bergen", "byggje"], sent_starts=[True, False])
+    assert variety.harmonise_lemmas(untagged)[0].lemma_ == "Bergen"  # no tags (fast pipeline): unchanged
+
+
+def test_the_variety_component_runs_after_the_senter():
+    nlp = spacy.blank("nb")
+    for name in ("trainable_lemmatizer", "senter"):
+        nlp.add_pipe(name)
+    variety.add_to(nlp)
+    assert nlp.pipe_names == ["trainable_lemmatizer", "senter", "qualkit_variety"]
+
+
 # --------------------------------------------------------------------------------------------------
 # Loader
 
@@ -429,3 +454,22 @@ def test_ud_paragraph_layout_puts_new_paragraphs_on_new_lines(tmp_path):
     assert [s.text.strip() for s in lines.sents] == ["Ny plan", "Den virker."]
     with pytest.raises(ValueError, match="layout"):
         cv.sentences_to_doc(vocab, sents, ud=True, layout="pages")
+
+
+def test_the_final_run_reads_the_train_and_the_dev_docbins(tmp_path):
+    """The shipped pipeline is trained on NDT train + dev: spaCy's corpus reader must see every doc of both."""
+    from spacy.tokens import DocBin
+    from spacy.training import Corpus
+
+    from qualkit.nlp.train import _train_and_dev
+
+    nlp = spacy.blank("nb")
+    corpus = {}
+    for split, words in (("train", ["Bergen", "Volda", "Alta"]), ("dev", ["Kinn", "Sola"])):
+        corpus[split] = tmp_path / f"{split}.spacy"
+        DocBin(docs=[nlp.make_doc(f"Vi bor i {word}.") for word in words]).to_disk(corpus[split])
+    directory = _train_and_dev(corpus, tmp_path / "final")
+    texts = sorted(example.reference.text for example in Corpus(directory)(nlp))
+    assert texts == sorted(f"Vi bor i {w}." for w in ["Bergen", "Volda", "Alta", "Kinn", "Sola"])
+    assert _train_and_dev(corpus, tmp_path / "final") == directory  # a rerun replaces it
+    assert sorted(p.name for p in directory.iterdir()) == ["dev.spacy", "train.spacy"]

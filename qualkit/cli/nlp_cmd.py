@@ -27,8 +27,11 @@ def train(
     finetune_steps: TuneOpt = 0,
     eval_frequency: EvalOpt = None,
     work_dir: WorkOpt = Path("/tmp/qualkit-nlp"),
+    select_on_dev: Annotated[bool, typer.Option(
+        "--select-on-dev", help="Development run: train files only, model-best by the dev score "
+        "(default: the final run on train + dev files, 10,000 steps, as shipped).")] = False,
 ) -> None:
-    """Convert NDT/NorNE, train the Bokmål + Nynorsk pipeline , evaluate it and save it."""
+    """Convert NDT/NorNE, train the Bokmål + Nynorsk pipeline, evaluate it and save it."""
     from qualkit.nlp import BUNDLED_PIPELINE
     from qualkit.nlp.train import train as run_training
 
@@ -42,6 +45,7 @@ def train(
         max_steps=max_steps,
         finetune_steps=finetune_steps,
         eval_frequency=eval_frequency,
+        select_on_dev=select_on_dev,
     )
     typer.echo(f"saved pipeline to {path}")
 

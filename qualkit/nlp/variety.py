@@ -6,6 +6,11 @@ largest single lemma error class on UD dev).  ``qualkit_variety`` runs after the
 decides per doc whether the text is Bokmål or Nynorsk from high-frequency marker words (stored in
 ``doc._.variety``: ``"nob"``, ``"nno"`` or ``None`` when unclear) and, when the decision is clear,
 maps lemmas of the other standard to this one ("vere" → "være" in Bokmål).
+
+It also lower-cases the lemma of a capitalised sentence-initial word that the tagger says is not a
+proper noun ("Bustadene" → "bustad", not "Bustad"): the edit-tree lemmatizer keeps the case of the
+form, but a sentence's first capital is spelling, not part of the word. It therefore runs after the
+``senter`` when the pipeline has one.
 """
 
 from __future__ import annotations
@@ -77,6 +82,7 @@ def detect_variety(doc: Doc, min_markers: int = 1, ratio: float = 2.0) -> str | 
 
 @Language.component("qualkit_variety", assigns=["doc._.variety", "token.lemma"], requires=["token.lemma"])
 def harmonise_lemmas(doc: Doc) -> Doc:
+    _lower_sentence_initial_lemmas(doc)
     variety = detect_variety(doc)
     doc._.variety = variety
     if variety is not None:
@@ -88,8 +94,23 @@ def harmonise_lemmas(doc: Doc) -> Doc:
     return doc
 
 
+# Tags of words whose capital at the start of a sentence is not part of the word (no PROPN; no tag = unknown).
+_COMMON_TAGS = frozenset({"NOUN", "ADJ", "VERB", "AUX", "ADV", "ADP", "PRON", "DET", "CCONJ", "SCONJ", "PART", "NUM"})
+
+
+def _lower_sentence_initial_lemmas(doc: Doc) -> None:
+    for token in doc:
+        if not token.is_sent_start or token.pos_ not in _COMMON_TAGS:
+            continue
+        lemma, text = token.lemma_, token.text
+        if text[:1].isupper() and text[1:].islower() and lemma[:1].isupper():
+            token.lemma_ = lemma[:1].lower() + lemma[1:]
+
+
 def add_to(nlp: Language) -> Language:
-    """Add ``qualkit_variety`` after the trainable lemmatizer (joint Bokmål/Nynorsk pipelines only)."""
+    """Add ``qualkit_variety`` after the trainable lemmatizer and the senter, if there is one (joint
+    Bokmål/Nynorsk pipelines only)."""
     if "trainable_lemmatizer" in nlp.component_names and "qualkit_variety" not in nlp.component_names:
-        nlp.add_pipe("qualkit_variety", after="trainable_lemmatizer")
+        after = "senter" if "senter" in nlp.component_names else "trainable_lemmatizer"
+        nlp.add_pipe("qualkit_variety", after=after)
     return nlp
