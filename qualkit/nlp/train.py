@@ -117,7 +117,7 @@ def train(
         if eval_frequency is not None:
             stage2["training.eval_frequency"] = eval_frequency
         spacy_train(Path(finetune_config), output_path=work_dir / "output", overrides=stage2)
-        best = work_dir / "output" / "model-best"
+        best = work_dir / "output" / best.name  # model-best only when the dev files are held out
         settings["stage2"] = stage2
     minutes = (time.perf_counter() - start) / 60
     return finalize(best, data_dir, output_dir, training={"minutes": round(minutes, 1), **_jsonable(settings)})
