@@ -473,3 +473,24 @@ def test_the_final_run_reads_the_train_and_the_dev_docbins(tmp_path):
     assert texts == sorted(f"Vi bor i {w}." for w in ["Bergen", "Volda", "Alta", "Kinn", "Sola"])
     assert _train_and_dev(corpus, tmp_path / "final") == directory  # a rerun replaces it
     assert sorted(p.name for p in directory.iterdir()) == ["dev.spacy", "train.spacy"]
+
+
+@needs_shared
+def test_the_training_command_runs_the_final_recipe_end_to_end(tmp_path):
+    """`qualkit nlp train` in miniature (2 steps, ≈ 90 s): convert, train on train + dev, evaluate, save."""
+    from typer.testing import CliRunner
+
+    from qualkit.cli import app
+
+    out, work = tmp_path / "pipeline", tmp_path / "work"
+    result = CliRunner().invoke(app, ["nlp", "train", "--data", str(NORNE), "--out", str(out), "--work-dir", str(work),
+                                      "--max-steps", "2", "--eval-frequency", "1"])
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
+    training = meta["qualkit_benchmark"]["training"]
+    assert training["data"] == "NDT train + dev files" and training["stage1"]["training.max_steps"] == 2
+    assert sorted(p.name for p in Path(training["stage1"]["paths.train"]).iterdir()) == ["dev.spacy", "train.spacy"]
+    assert set(meta["qualkit_benchmark"]["scores"]["test"]) == {"nob", "nno"}
+    nlp = spacy.load(out)
+    assert nlp.pipe_names == ["tok2vec", "morphologizer", "trainable_lemmatizer", "senter", "ner"]
+    assert [t.text for t in nlp("Vi bor i Bergen.")] == ["Vi", "bor", "i", "Bergen", "."]
