@@ -18,7 +18,7 @@ from qualkit.aggregate import theme_table_for_people, themes_by_kommune
 from qualkit.code import Coder, KeywordCoder, apply_coder
 from qualkit.codebook import Codebook, load_codebook
 from qualkit.export import write_atomic, write_csv, write_xlsx
-from qualkit.ingest import CorpusResult, read_corpus
+from qualkit.ingest import CorpusResult, has_kommune_from_folder, read_corpus
 from qualkit.report import heatmap, summary_markdown
 from qualkit.segment import segment_documents
 
@@ -89,7 +89,7 @@ def code_corpus(
 
 def _kommuner_from_folders(documents) -> list[str]:
     """Say which kommuner were taken from folder names, so that a wrong guess is seen."""
-    counts = Counter(d.kommune for d in documents if d.metadata.get("kommune_fra", "").startswith("mappenavn"))
+    counts = Counter(d.kommune for d in documents if has_kommune_from_folder(d))
     if not counts:
         return []
     listed = ", ".join(f"{name} ({n})" for name, n in sorted(counts.items()))

@@ -34,12 +34,16 @@ __all__ = [
     "Skipped",
     "Speaker",
     "apply_normalisers",
+    "has_kommune_from_folder",
+    "kommune_from_folders",
     "read_corpus",
     "read_document",
 ]
 
 SUPPORTED = tuple(READERS)
 IGNORED_NAMES = {SIDECAR, "README.md", "gold.jsonl"}
+FOLDER_NAME = "mappenavn"
+"""How ``kommune_fra`` starts when the kommune was taken from a folder name."""
 
 
 @dataclass
@@ -183,8 +187,13 @@ def kommune_from_folders(path: Path, root: Path) -> dict[str, str]:
             continue
         kommune = register.get(folder.name)
         if kommune is not None:
-            return {"kommune": kommune.navn, "kommune_fra": f"mappenavn {folder.name}"}
+            return {"kommune": kommune.navn, "kommune_fra": f"{FOLDER_NAME} {folder.name}"}
     return {}
+
+
+def has_kommune_from_folder(document: Document) -> bool:
+    """Whether the document's kommune was taken from a folder name (:func:`kommune_from_folders`)."""
+    return str(document.metadata.get("kommune_fra", "")).startswith(FOLDER_NAME)
 
 
 def _normalised_kommune(meta: dict[str, Any], path: Path) -> str:

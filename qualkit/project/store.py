@@ -26,7 +26,7 @@ import pandas as pd
 
 from qualkit.codebook import DEFAULT_CODEBOOK, Codebook, parse_codebook
 from qualkit.errors import ProjectError
-from qualkit.ingest import Document, Speaker, read_corpus
+from qualkit.ingest import Document, Speaker, has_kommune_from_folder, read_corpus
 from qualkit.project.schema import SCHEMA_VERSION, connect, migrate, schema_version
 from qualkit.segment import EXTRA_COLUMNS, SEGMENT_COLUMNS, segment_documents
 
@@ -225,7 +225,7 @@ class Project:
                     (document.name, document.text, digest, _json(document.metadata), _json(speakers),
                      document.encoding, document.source, now()),
                 )
-                from_folder = str(document.metadata.get("kommune_fra", "")).startswith("mappenavn")
+                from_folder = has_kommune_from_folder(document)
                 reason = f"kommune {document.kommune} taken from the folder name" if from_folder else ""
                 rows.append({"document": document.name, "status": "added", "reason": reason})
         return pd.DataFrame(rows, columns=["document", "status", "reason"])
