@@ -3,27 +3,65 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
 
+def _default_mode() -> int:
+    """The mode a newly created file gets under the current umask (``mkstemp`` always creates 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextmanager
 def atomic_path(path: str | Path):
-    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename."""
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename.
+
+    The file gets the permissions any new file would get (the umask's), not ``mkstemp``'s owner-only 0600, so
+    that colleagues on a shared folder can read the results.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     try:
+        os.chmod(temporary, _default_mode())
         yield Path(temporary)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def staged_folder(out: str | Path) -> Iterator[Path]:
+    """Yield an empty staging folder inside ``out``; on success its files replace those of the same name in
+    ``out``, and on failure ``out`` keeps the files it had.
+
+    For jobs that write a set of files that belong together (``qualkit run``): each file alone is written
+    atomically anyway, but an error half-way would otherwise leave a mix of old and new files.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{out} is a file, not a folder: give a folder for the outputs")
+    out.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".qualkit-", dir=out))
+    try:
+        yield stage
+        written = sorted(p for p in stage.iterdir() if p.is_file())
+        blocked = [out / p.name for p in written if (out / p.name).is_dir()]
+        if blocked:
+            raise IsADirectoryError(f"{blocked[0]} is a folder; cannot write the output file of that name")
+        for file in written:
+            os.replace(file, out / file.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def write_atomic(path: str | Path, writer: Callable[[Path], None]) -> Path:

@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 from qualkit.aggregate import theme_table_for_people, themes_by_kommune
-from qualkit.code import Coder, KeywordCoder, apply_coder
+from qualkit.code import Coder, apply_coder
 from qualkit.codebook import Codebook, load_codebook
-from qualkit.export import write_atomic, write_csv, write_xlsx
+from qualkit.export import staged_folder, write_atomic, write_csv, write_xlsx
 from qualkit.ingest import CorpusResult, has_kommune_from_folder, read_corpus
 from qualkit.report import heatmap, summary_markdown
 from qualkit.segment import segment_documents
@@ -57,8 +57,9 @@ def code_corpus(
     by that coder, like a human coder's.
 
     ``coder`` is a coder object, or a :class:`CoderChoice` (default model, keywords, a saved model or a labels
-    file to train on) resolved once the segments exist; what the user should know about the choice (weak
-    evidence, unmatched label rows) is appended to ``messages``.
+    file to train on) resolved once the segments exist (``None``: the classifier, as on the command line);
+    what the user should know about the choice (weak evidence, unmatched label rows) is appended to
+    ``messages``.
     """
     from qualkit.project import is_project_file
 
@@ -107,8 +108,8 @@ class CoderChoice:
 
 
 def _resolve_coder(coder, codebook: Codebook, segments: pd.DataFrame, nlp, messages: list[str] | None) -> Coder:
-    if coder is None:
-        return KeywordCoder(codebook, nlp=nlp)
+    if coder is None:  # as the command line: the classifier (the default model for the codebook)
+        coder = CoderChoice()
     if not isinstance(coder, CoderChoice):
         return coder
     from qualkit.coders import make_coder
@@ -161,21 +162,20 @@ def run(
 
 
 def write_outputs(result: RunResult, out: Path) -> dict[str, Path]:
-    """Write the main job's files to ``out``; each file is written atomically."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write the main job's files to ``out`` as one set: all are written to a staging folder first and move
+    into ``out`` only when every one has been written, so an error never leaves old and new files side by side."""
     codebook = result.codebook
-    paths = {
-        "segments": write_csv(result.segments, out / "segments.csv"),
-        "themes_csv": write_csv(result.table, out / "themes_by_kommune.csv"),
-        "themes_xlsx": write_xlsx(
-            {"Tema per kommune": theme_table_for_people(result.table), "Tidy": result.table},
-            out / "themes_by_kommune.xlsx",
-        ),
-        "heatmap": heatmap(result.table, out / "themes_by_kommune.png"),
-    }
     markdown = summary_markdown(
         result.segments, result.table, codebook.code_names, codebook.labels,
         title=f"Tema per kommune — {codebook.label}", coder_name=result.coder_name, skipped=result.skipped,
     )
-    paths["summary"] = write_atomic(out / "summary.md", lambda p: p.write_text(markdown, encoding="utf-8"))
-    return paths
+    names = {"segments": "segments.csv", "themes_csv": "themes_by_kommune.csv",
+             "themes_xlsx": "themes_by_kommune.xlsx", "heatmap": "themes_by_kommune.png", "summary": "summary.md"}
+    with staged_folder(out) as stage:
+        write_csv(result.segments, stage / names["segments"])
+        write_csv(result.table, stage / names["themes_csv"])
+        write_xlsx({"Tema per kommune": theme_table_for_people(result.table), "Tidy": result.table},
+                   stage / names["themes_xlsx"])
+        heatmap(result.table, stage / names["heatmap"])
+        write_atomic(stage / names["summary"], lambda p: p.write_text(markdown, encoding="utf-8"))
+    return {key: Path(out) / name for key, name in names.items()}

@@ -318,6 +318,34 @@ def test_read_labels_by_segment_id(codebook, tmp_path):
     assert labels.loc[1, "text"] == SEGMENTS.loc[1, "text"]
 
 
+def test_read_labels_as_excel_on_norwegian_windows_saves_them(codebook, tmp_path):
+    """Windows-1252, ';' as delimiter, capitalised headers, codes unquoted (so they spill into extra fields)."""
+    path = tmp_path / "labels.csv"
+    path.write_bytes('Text;Codes\r\nHusleien   er for høy.;økonomi;bolig\r\nMetode.;\r\n'.encode("cp1252"))
+    with pytest.warns(UserWarning, match="not UTF-8; read as Windows-1252"):
+        labels = read_labels(path, SEGMENTS, codebook)
+    econ = resolve_code("økonomi", codebook.code_names)
+    assert labels["segment_id"].tolist() == ["a-1", "b-0"]
+    assert labels.loc[0, [econ, "bolig"]].tolist() == [1, 1] and labels.loc[0, "tjenester"] == 0
+    assert labels.loc[1, codebook.code_names].sum() == 0
+
+
+def test_read_labels_refuses_extra_fields_it_cannot_read_as_codes(codebook, tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("codes,text\nbolig,Vi mangler boliger.,og mer\n", encoding="utf-8")
+    with pytest.raises(LabelsError, match=r"labels\.csv, line 2: more fields than the header has columns \(og mer\)"):
+        read_labels(path, SEGMENTS, codebook)
+
+
+def test_read_labels_falls_back_on_the_text_when_the_segment_id_is_unknown(codebook, tmp_path):
+    """Ids depend on the folder read (a subfolder gives other ids); the text still identifies the segment."""
+    path = tmp_path / "labels.csv"
+    path.write_text("segment_id,text,codes\nfrom-another-run,Vi mangler boliger.,bolig\nb-0,,\n", encoding="utf-8")
+    labels = read_labels(path, SEGMENTS, codebook)
+    assert labels["segment_id"].tolist() == ["a-0", "b-0"]
+    assert labels.loc[0, "bolig"] == 1
+
+
 def test_read_labels_unknown_code_names_file_line_and_code(codebook, tmp_path):
     path = tmp_path / "labels.csv"
     path.write_text("text,codes\nVi mangler boliger.,bolig\nMetode.,boliger;penger\n", encoding="utf-8")

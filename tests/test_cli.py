@@ -1,5 +1,6 @@
 """The CLI end to end: `qualkit run` and `qualkit code` on a small corpus, and their failure modes."""
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -123,3 +124,41 @@ def test_project_create_and_agreement_from_the_command_line(transcript_folder: P
     assert pd.read_csv(out)["code"].tolist() == ["bolig"]
     again = runner.invoke(app, ["project", "create", str(path), "--from", str(transcript_folder)])
     assert again.exit_code == 2 and "exists" in again.output
+
+
+def test_a_failed_run_leaves_the_previous_outputs_as_they_were(transcript_folder: Path, tmp_path: Path):
+    out = tmp_path / "ut"
+    first = runner.invoke(app, ["run", str(transcript_folder), "--coder", "keywords", "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (out / "themes_by_kommune.png").unlink()
+    (out / "themes_by_kommune.png").mkdir()  # something in the way of one output file
+    (transcript_folder / "ekstra.txt").write_text("---\nkommune: Alta\n---\nD1: Vi mangler boliger.\n",
+                                                  encoding="utf-8")
+    second = runner.invoke(app, ["run", str(transcript_folder), "--coder", "keywords", "--out", str(out)])
+    assert second.exit_code == 2 and "is a folder" in second.output
+    for name in ["segments.csv", "themes_by_kommune.csv", "themes_by_kommune.xlsx", "summary.md"]:
+        assert (out / name).read_bytes() == before[name], name
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_contradictory_or_impossible_options_are_refused_with_a_message(transcript_folder: Path, tmp_path: Path):
+    labels = tmp_path / "labels.csv"
+    labels.write_text("text,codes\nVi mangler boliger.,bolig\n", encoding="utf-8")
+    cases = [
+        (["code", str(transcript_folder), "--out", str(tmp_path)], "is a folder; give a file name"),
+        (["code", str(transcript_folder), "--coder", "keywords", "--train", str(labels), "--out",
+          str(tmp_path / "x.csv")], "leave out --coder keywords"),
+        (["code", str(transcript_folder), "--train", str(labels), "--model", str(labels), "--out",
+          str(tmp_path / "x.csv")], "not both"),
+        (["run", str(transcript_folder), "--out", str(labels)], "is a file, not a folder"),
+        (["suggest", str(transcript_folder), "-n", "0", "--out", str(tmp_path / "x.csv")],
+         "greater than or equal to 1"),
+    ]
+    for arguments, message in cases:
+        result = runner.invoke(app, arguments)
+        assert result.exit_code == 2, (arguments, result.output)
+        flat = " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.output).split())  # rich may wrap inside a box
+        assert message in flat, (arguments, result.output)
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "x.csv").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -81,7 +82,9 @@ def read_labels(path: str | Path, segments: pd.DataFrame, codebook: Any) -> pd.D
     """Read a labels CSV (``text`` or ``segment_id``, and ``codes``) and match it to the segment table.
 
     ``codes`` holds code names separated by ``;`` (empty for none). Rows are matched by ``segment_id``
-    when that column exists, else by exact text, then by whitespace-normalised text. Returns one row per
+    when that column exists, else (or when the id is unknown, e.g. ids from a run on another folder, since ids
+    depend on the document's path) by exact text, then by whitespace-normalised text. Column names are not
+    case-sensitive; UTF-8 and Windows-1252 files, with ``,``, ``;`` or tab as delimiter, are read. Returns one row per
     label row: ``line`` (in the file), ``segment_id`` and ``document`` (None if unmatched), ``text`` and one
     0/1 column per code; ``result.attrs["unmatched"]`` lists the lines that matched no segment (a warning
     says how many). Text rows that match no segment can still be trained on; segment_id rows cannot.
@@ -99,11 +102,11 @@ def read_labels(path: str | Path, segments: pd.DataFrame, codebook: Any) -> pd.D
     rows, unmatched = [], []
     for line, record in records:
         codes = _parse_codes(record.get("codes", ""), names, path, line)
-        if record.get("segment_id", "").strip():
-            match = by_id.get(record["segment_id"].strip())
-            text = match[1] if match else record.get("text", "")
-        else:
-            text = record.get("text", "")
+        text = record.get("text", "")
+        match = by_id.get(record["segment_id"].strip()) if record.get("segment_id", "").strip() else None
+        if match is not None:
+            text = match[1]
+        elif text.strip():  # no id, or an id from another reading (a subfolder, a moved folder): match the text
             match = by_text.get(text) or by_norm.get(_squash(text))
         if match is None:
             unmatched.append(line)
@@ -134,25 +137,54 @@ def _add_segment_context(labels: pd.DataFrame, segments: pd.DataFrame) -> None:
 
 
 def _read_label_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
+    """The rows of a labels CSV as (line number, {column: value}), column names lower-cased.
+
+    Reads what spreadsheets write: UTF-8 (with or without BOM), else Windows-1252 (Excel on Norwegian Windows,
+    with a warning); ``,``, tab or ``;`` as the delimiter. With ``;``, unquoted codes (``bolig;okonomi``) in a
+    last ``codes`` column spill into extra fields: they are taken as more codes.
+    """
+    text, encoding = _read_text(path)
+    header = text.split("\n", 1)[0]
+    delimiter = _header_delimiter(header)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, restkey=_EXTRA)
+    fields = [f.strip().lower() for f in reader.fieldnames or []]
+    if "codes" not in fields or not ({"text", "segment_id"} & set(fields)):
+        raise LabelsError(f"{path}, line 1: the header needs 'codes' and 'text' or 'segment_id' "
+                          f"(found: {', '.join(fields) or 'nothing'})")
+    reader.fieldnames = fields
+    codes_last = fields[-1] == "codes"
+    rows, line = [], 1
+    for record in reader:
+        extra = [v for v in record.pop(_EXTRA, None) or [] if v and v.strip()]
+        if extra and not (codes_last and delimiter == ";"):
+            raise LabelsError(f"{path}, line {line + 1}: more fields than the header has columns "
+                              f"({', '.join(extra)}); put codes in one field, e.g. \"bolig;okonomi\"")
+        row = {k: (v or "") for k, v in record.items() if k is not None}
+        if extra:
+            row["codes"] = ";".join([row.get("codes", ""), *extra])
+        rows.append((line + 1, row))
+        line = reader.line_num
+    if encoding != "utf-8":
+        warnings.warn(f"{path}: not UTF-8; read as {encoding} (as Excel on Windows saves CSV)", stacklevel=3)
+    return rows
+
+
+_EXTRA = "\x00extra"
+
+
+def _read_text(path: Path) -> tuple[str, str]:
+    """The file's text and its encoding: UTF-8 (BOM removed) or, failing that, Windows-1252."""
     try:
-        handle = open(path, encoding="utf-8-sig", newline="")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise LabelsError(f"{path}: labels file not found") from None
-    with handle:
-        header = handle.readline()
-        handle.seek(0)
-        delimiter = _header_delimiter(header)
-        reader = csv.DictReader(handle, delimiter=delimiter)
-        fields = [f.strip() for f in reader.fieldnames or []]
-        if "codes" not in fields or not ({"text", "segment_id"} & set(fields)):
-            raise LabelsError(f"{path}, line 1: the header needs 'codes' and 'text' or 'segment_id' "
-                              f"(found: {', '.join(fields) or 'nothing'})")
-        reader.fieldnames = fields
-        rows, line = [], 1
-        for record in reader:
-            rows.append((line + 1, {k: (v or "") for k, v in record.items() if k is not None}))
-            line = reader.line_num
-        return rows
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1252"), "Windows-1252"
+        except UnicodeDecodeError as error:
+            raise LabelsError(f"{path}: neither UTF-8 nor Windows-1252 text (byte {error.start})") from None
 
 
 def _header_delimiter(header: str) -> str:
@@ -162,7 +194,7 @@ def _header_delimiter(header: str) -> str:
     mislead a sniffer looking at the data rows.
     """
     for delimiter in (",", "\t", ";"):
-        if "codes" in [field.strip().strip('"') for field in header.split(delimiter)]:
+        if "codes" in [field.strip().strip('"').lower() for field in header.split(delimiter)]:
             return delimiter
     return ","
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from enum import StrEnum
 from pathlib import Path
 
@@ -48,9 +49,19 @@ MODEL_HELP = "A model saved with `qualkit train`."
 
 
 def _choice(coder: CoderKind, train: Path | None, model: Path | None):
+    """The coder the options ask for; contradictory options are an error rather than silently ignored."""
     from qualkit.pipeline import CoderChoice
 
+    if train is not None and model is not None:
+        _fail("give either --train (train a model on labels) or --model (use a saved model), not both")
+    if coder is CoderKind.keywords and (train is not None or model is not None):
+        _fail("--train and --model are for the classifier; leave out --coder keywords")
     return CoderChoice(coder.value, train, model)
+
+
+def _check_output_file(out: Path) -> None:
+    if out.is_dir():
+        _fail(f"--out {out} is a folder; give a file name, e.g. {out / 'segments.csv'}")
 
 
 def _report_messages(messages) -> None:
@@ -58,7 +69,7 @@ def _report_messages(messages) -> None:
         console.print(f"[cyan]note:[/cyan] {message}")
 
 
-def _fail(error: Exception) -> None:
+def _fail(error: Exception | str) -> None:
     console.print(f"[red]error:[/red] {error}")
     raise typer.Exit(code=2)
 
@@ -100,10 +111,10 @@ def run(
     """Run the main job: ingest, segment, code and write theme tables per kommune."""
     from qualkit.pipeline import run as run_job
 
+    choice = _choice(coder, train, model)
     try:
         with _Bar() as bar:
-            result = run_job(folder, codebook, out=out, unit=unit.value, progress=bar,
-                             coder=_choice(coder, train, model))
+            result = run_job(folder, codebook, out=out, unit=unit.value, progress=bar, coder=choice)
     except (QualkitError, OSError) as error:
         _fail(error)
     _report_skipped(result.skipped)
@@ -147,11 +158,13 @@ def code(
     from qualkit.export import write_csv
     from qualkit.pipeline import code_corpus
 
+    _check_output_file(out)
+    choice = _choice(coder, train, model)
     messages: list[str] = []
     try:
         with _Bar() as bar:
             coded, corpus, used = code_corpus(folder, codebook, unit=unit.value, progress=bar,
-                                              coder=_choice(coder, train, model), messages=messages)
+                                              coder=choice, messages=messages)
     except (QualkitError, OSError) as error:
         _fail(error)
     _report_skipped([(s.path, s.reason) for s in corpus.skipped])
@@ -159,7 +172,10 @@ def code(
     if coded.empty:
         console.print("[red]error:[/red] no document could be processed")
         raise typer.Exit(code=1)
-    write_csv(coded, out)
+    try:
+        write_csv(coded, out)
+    except OSError as error:
+        _fail(error)
     console.print(f"wrote {len(coded)} segments from {coded['document'].nunique()} documents to {out} ({used.name})")
 
 
@@ -214,7 +230,7 @@ def build_default_model(
 def suggest(
     folder: Path = typer.Argument(..., help="Folder (or project) whose segments to choose from."),
     out: Path = typer.Option(..., "--out", "-o", help="CSV of the segments to code next (fill its 'codes')."),
-    n: int = typer.Option(20, "--n", "-n", help="How many segments to suggest."),
+    n: int = typer.Option(20, "--n", "-n", min=1, help="How many segments to suggest."),
     labels: Path = typer.Option(None, "--labels", help="Labels coded so far (trains the model, excluded)."),
     model: Path = typer.Option(None, "--model", help=MODEL_HELP),
     codebook: Path = typer.Option(None, "--codebook", "-c", help="Codebook YAML (default: boligsosialt)."),
@@ -230,6 +246,9 @@ def suggest(
     from qualkit.coders import train_from_labels
     from qualkit.export import write_csv
 
+    _check_output_file(out)
+    if labels is not None and model is not None:
+        _fail("give either --labels (train on your codings) or --model (a saved model), not both")
     messages: list[str] = []
     try:
         book = load_codebook(codebook)
@@ -237,7 +256,9 @@ def suggest(
         coded_ids: list[str] = []
         if labels is not None:
             estimator, messages = train_from_labels(book, segments, labels)
-            coded_ids = [i for i in read_labels(labels, segments, book)["segment_id"] if i]
+            with warnings.catch_warnings():  # train_from_labels has reported unmatched rows already
+                warnings.simplefilter("ignore")
+                coded_ids = [i for i in read_labels(labels, segments, book)["segment_id"] if i]
         else:
             estimator = load_model(model, book) if model else default_classifier(book)
         chosen = choose(estimator, segments, n=n, coded=coded_ids, random_state=0)
@@ -245,7 +266,10 @@ def suggest(
         _fail(error)
     columns = ["segment_id", "document", "kommune", "speaker", "text", "uncertainty"]
     table = chosen[[c for c in columns if c in chosen.columns]].assign(codes="")
-    write_csv(table, out)
+    try:
+        write_csv(table, out)
+    except OSError as error:
+        _fail(error)
     _report_messages(messages)
     console.print(f"wrote {len(table)} segments to code next to {out}")
 
