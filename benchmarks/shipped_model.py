@@ -22,12 +22,16 @@ coded as ``qualkit code`` does):
 4. Training on whole reports of one's own (two reports coded, one report of the dev gold standing in for the
    shipped material, the fourth tested): "labels + demo" with cross-validated thresholds (what qualkit did
    before with > 300 coded segments) against "blended".
+5. Report excerpts written for qualkit (``corpora/rapporter``, 324 paragraphs of 14 documents, coded by the
+   developers; never training material): the shipped model itself, the model built without the reference
+   reports, and the keyword coder, each as ``qualkit code --unit paragraph`` uses it.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 import os
 import sys
 import time
@@ -143,6 +147,24 @@ def whole_reports(dev, gold, demo, demo_y, codebook) -> pd.DataFrame:
     return frame.groupby("model", sort=False)[["F1", "alpha"]].mean().reset_index()
 
 
+def report_excerpts(codebook) -> pd.DataFrame:
+    """Section 5: the models as users get them, on report paragraphs none of them was trained on."""
+    from qualkit.classify import default_classifier
+
+    folder = ROOT / "corpora" / "rapporter"
+    segments = add_context(segment_documents(read_corpus(folder).documents, unit="paragraph")).reset_index(drop=True)
+    records = [json.loads(line) for line in (folder / "gold.jsonl").read_text(encoding="utf-8").splitlines()]
+    if [r["text"] for r in records] != segments["text"].tolist():
+        raise SystemExit(f"{folder}/gold.jsonl does not match the paragraph units (tests/test_corpora.py says how)")
+    coded = read_gold_jsonl([folder / "gold.jsonl"], codebook)
+    gold = coded[codebook.code_names].to_numpy()
+    out = {"keyword coder": KeywordCoder(codebook).predict(segments["text"].tolist()),
+           "codebook + demo (built without the reference reports)":
+               code(default_classifier(codebook, shipped=False, cache=False), segments),
+           "shipped model": code(default_classifier(codebook), segments)}
+    return pd.DataFrame([(name, *scores(gold, p)) for name, p in out.items()], columns=["model", "F1", "alpha"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "gold" / "dev.jsonl")
@@ -167,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     print(own_corpus(dev, gold, demo, demo_y, codebook, args.seeds).round(3).to_string())
     print("\n4. Two whole reports coded, a third standing in for the shipped material, the fourth tested:")
     print(whole_reports(dev, gold, demo, demo_y, codebook).round(3).to_string(index=False))
+    print("\n5. Report excerpts written for qualkit (corpora/rapporter), never trained on:")
+    print(report_excerpts(codebook).round(3).to_string(index=False))
     print(f"\n({time.perf_counter() - started:.0f} s)")
     return 0
 
