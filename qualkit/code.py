@@ -137,13 +137,21 @@ class KeywordCoder:
             from qualkit.nlp import load
 
             nlp = self.nlp = load()
+        from qualkit.segment import pipeline_pieces
+
         keep = {"tok2vec", "morphologizer", "tagger", "attribute_ruler", "lemmatizer", "trainable_lemmatizer"}
         disabled = [name for name in nlp.pipe_names if name not in keep]
-        analysed = []
+        # a text longer than the pipeline takes (spaCy refuses it) is analysed in pieces cut at line breaks
+        owners, pieces = [], []
+        for owner, text in enumerate(texts):
+            for start, end in pipeline_pieces(text, 0, len(text), nlp.max_length):
+                owners.append(owner)
+                pieces.append(text[start:end])
+        analysed: list[list[_Token]] = [[] for _ in texts]
         with nlp.select_pipes(disable=disabled):
-            for doc in nlp.pipe(texts, batch_size=64):
-                analysed.append(
-                    [_token(t.lower_, (t.lemma_ or t.text).lower()) for t in doc if not (t.is_punct or t.is_space)]
+            for owner, doc in zip(owners, nlp.pipe(pieces, batch_size=64), strict=True):
+                analysed[owner].extend(
+                    _token(t.lower_, (t.lemma_ or t.text).lower()) for t in doc if not (t.is_punct or t.is_space)
                 )
         return analysed
 

@@ -49,6 +49,7 @@ __all__ = [
     "fylker_for",
     "kommune_register",
     "normalise",
+    "normalise_fylke",
 ]
 
 # --------------------------------------------------------------------------------------------------------
@@ -120,6 +121,15 @@ def _key(text: str) -> str:
     return re.sub(r"[\s\-_]+", " ", text).strip(" .,;:")
 
 
+_ASCII = str.maketrans({"æ": "ae", "ø": "o", "å": "a"})
+
+
+def _ascii_key(key: str) -> str:
+    """How a key is spelt without æ, ø, å: "bærum", "baerum" → "baerum"; "tromsø", "tromso", "tromsoe" →
+    "tromso"; "ålesund", "aalesund", "alesund" → "alesund"."""
+    return key.translate(_ASCII).replace("aa", "a").replace("oe", "o")
+
+
 def _build_fylke_index() -> dict[str, frozenset[str]]:
     index: dict[str, frozenset[str]] = {}
     for number, name in FYLKER.items():
@@ -151,6 +161,17 @@ def fylker_for(hint: str) -> frozenset[str]:
         return _FYLKE_INDEX[key]
     names = sorted({*FYLKER.values(), *(spec.split(":")[0] for spec in _FORMER_FYLKER)})
     raise KommuneError(f'unknown fylke "{hint}"{_did_you_mean(hint, {_key(n): n for n in names})}')
+
+
+def normalise_fylke(value: object) -> str:
+    """The 2024 name of the fylke ``value`` denotes ("vestland", "Hordaland", "46" → "Vestland"), or ``value``
+    as written (stripped) when it is unknown or became several fylker ("Viken")."""
+    text = str(value if value is not None else "").strip()
+    try:
+        fylker = fylker_for(text) if text else frozenset()
+    except KommuneError:
+        return text
+    return next(iter(fylker)) if len(fylker) == 1 else text
 
 
 def _is_fylke(text: str) -> bool:
@@ -243,6 +264,9 @@ class KommuneRegister:
             if name.nummer and name.nummer not in self._by_number:
                 self._add(self._former_by_number, name.nummer, name)
             self._shown.setdefault(_key(name.navn), f"{name.navn} (now {name.kommune.navn})")
+        self._keys_by_ascii: dict[str, set[str]] = {}
+        for key in (*self._by_name, *self._former_by_name):
+            self._keys_by_ascii.setdefault(_ascii_key(key), set()).add(key)
 
     @staticmethod
     def _add(index: dict, key: str, item: object) -> None:
@@ -312,7 +336,7 @@ class KommuneRegister:
         or when ``fylker`` rules the current ones out ("Os" in Vestland is Bjørnafjorden). With ``fylker``,
         only candidates in (or formerly in) those fylker are kept.
         """
-        key = _key(name)
+        key = self._spelt(_key(name))
         current = self._by_name.get(key, [])
         former = self._former_by_name.get(key, [])
         if fylker is None:
@@ -321,6 +345,15 @@ class KommuneRegister:
         return tuple(in_fylke) or _unique(
             f.kommune for f in former if f.kommune.fylke in fylker or f.former_fylker & fylker
         )
+
+    def _spelt(self, key: str) -> str:
+        """The register's key for a name written without æ, ø, å ("baerum", "tromso", "Aalesund",
+        "Hoeyanger": folder names, e-mail-safe spellings), when exactly one name is spelt so; else ``key``.
+        Short words are left alone: "as", "ha" and "bo" are more often words than Ås, Hå and Bø."""
+        if key in self._by_name or key in self._former_by_name or not key.isascii() or len(key) < 4:
+            return key
+        keys = self._keys_by_ascii.get(_ascii_key(key), set())
+        return next(iter(keys)) if len(keys) == 1 else key
 
     def is_name(self, name: str, *, former: bool = False) -> bool:
         """Whether ``name`` is a name form of a current kommune (or, with ``former``, of a former one)."""
@@ -335,7 +368,8 @@ class KommuneRegister:
         """The kommune meant by a metadata value.
 
         Accepts a number ("4601", "301", former numbers), a name in any official form and any case
-        ("bergen", "Guovdageaidnu", "Kautokeino"), with or without "kommune" ("Bergen kommune",
+        ("bergen", "Guovdageaidnu", "Kautokeino") or without æ, ø, å where that is unambiguous ("baerum",
+        "tromso", "Aalesund"), with or without "kommune" ("Bergen kommune",
         "Kommunen Bergen", "Voss herad"), with a fylke in brackets or after "i" ("Herøy (Nordland)",
         "Bø i Telemark"), or a former name ("Flora" → Kinn). ``fylke`` (a 2024 or former fylke) picks
         among kommuner of the same name and is checked against the result.

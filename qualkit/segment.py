@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,7 +146,8 @@ def parse_blocks(document: Document) -> list[Block]:
     """Split the text into paragraph blocks (bullet items separate), tracking headings and speakers."""
     text = document.text
     transcript = is_transcript(document)
-    lines = list(_classify_lines(text, transcript, set(document.speakers), excluded_ranges(document)))
+    is_speaker = _speaker_rule(text, set(document.speakers), _is_subtitles(document)) if transcript else None
+    lines = list(_classify_lines(text, is_speaker, excluded_ranges(document)))
     if not transcript and not any(line.kind == "heading" for line in lines):
         lines = _plain_headings(lines, text)
     joins = _page_joins(document)
@@ -207,7 +208,7 @@ def is_transcript(document: Document) -> bool:
     kilde = document.kilde.strip().lower()
     if kilde in TRANSCRIPT_SOURCES or document.speakers:
         return True
-    if Path(document.source or document.name).suffix.lower() in SUBTITLE_SUFFIXES:
+    if _is_subtitles(document):
         return True
     if kilde:
         return False
@@ -217,9 +218,14 @@ def is_transcript(document: Document) -> bool:
     return len(recurring) >= 2 and sum(labels[label] for label in recurring) >= 4
 
 
+def _is_subtitles(document: Document) -> bool:
+    return Path(document.source or document.name).suffix.lower() in SUBTITLE_SUFFIXES
+
+
 def _classify_lines(
-    text: str, transcript: bool, known_labels: set[str], excluded: Sequence[tuple[int, int]] = ()
+    text: str, is_speaker: Callable[[str, bool], bool] | None, excluded: Sequence[tuple[int, int]] = ()
 ) -> Iterable[Line]:
+    """Classify each line; ``is_speaker`` (see :func:`_speaker_rule`) is given for transcripts only."""
     position = 0
     ranges = iter(sorted(excluded))
     current = next(ranges, None)
@@ -239,11 +245,11 @@ def _classify_lines(
             yield Line(start, end, "heading", start, heading=_strip_markup(heading.group(2)),
                        level=len(heading.group(1)))
             continue
-        if transcript:
+        if is_speaker is not None:
             label = _LABEL.match(raw)
             if label:
                 name = (label.group("bold") or label.group("bracket") or label.group("plain")).strip()
-                if name in known_labels or _plausible_label(name):
+                if is_speaker(name, not label.group("plain")):
                     yield Line(start, end, "text", start + label.end(), label=name)
                     continue
             stamp = _TIMESTAMP_ONLY.match(raw)
@@ -258,7 +264,8 @@ def _classify_lines(
 
 
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)\.?\s+\S")
-_NOT_HEADING_END = (".", ",", ";", ":", "-", "–", "—", "/", "(")
+_NOT_HEADING_END = (".", ",", ";", ":", "-", "–", "—", "/", "(", "?", "!", "…")
+"""A line ending like this is a sentence or a question, not a heading."""
 _FUNCTION_WORDS = {"i", "og", "av", "for", "til", "med", "på", "som", "at", "om", "en", "et", "ei", "den", "det", "de",
                    "er", "har", "å", "fra", "frå", "eller", "men", "ved", "mot", "etter", "under", "over", "ein", "eit"}
 
@@ -269,7 +276,10 @@ def _plain_headings(lines: list[Line], text: str) -> list[Line]:
 
     Only used for documents without Markdown headings, so that notes written in Markdown keep their own
     structure. Hard-wrapped paragraphs open with full-width lines, so "short" is measured against the
-    document's wrap width.
+    document's wrap width. A line ending in ``?`` or ``!`` is a question or an exclamation, which is content
+    ("Hva gjør vi med økonomien?"), unless it is written in capitals like a title. A line followed by a page
+    break is not a heading either: typesetting keeps a heading with its paragraph, so such a line is the end of
+    a paragraph cut by the page break.
     """
     lengths = sorted(line.end - line.start for line in lines if line.kind == "text")
     if not lengths:
@@ -285,19 +295,71 @@ def _plain_headings(lines: list[Line], text: str) -> list[Line]:
         content = text[line.content_start : line.end].strip()
         if not (opens_block and following is not None and following.kind in ("text", "bullet")):
             continue
+        if "\f" in text[line.end : following.content_start]:
+            continue  # the last line of a page
         body = text[following.content_start : following.content_start + 1]
         if following.kind == "text" and not body.isupper():
             continue  # the next line goes on in lower case or with a number: a wrapped sentence
         if content.rsplit(None, 1)[-1].lower() in _FUNCTION_WORDS:
             continue  # "... ble vedtatt i": a sentence cut by the wrap
-        if not (2 <= len(content) <= limit and len(content.split()) <= 12) or content.endswith(_NOT_HEADING_END):
+        if not (2 <= len(content) <= limit and len(content.split()) <= 12):
             continue
+        if content.endswith(_NOT_HEADING_END) and not (content.isupper() and content.endswith(("?", "!"))):
+            continue  # a sentence or a question; a title in capitals may ask ("MER VELFERD MED BOLIG?")
         if not (content[0].isupper() or _NUMBERED.match(content)) or not any(c.isalpha() for c in content):
             continue
         numbered = _NUMBERED.match(content)
         level = numbered.group(1).count(".") + 1 if numbered else (1 if content.isupper() else 2)
         out[i] = Line(line.start, line.end, "heading", line.start, heading=content, level=level)
     return out
+
+
+_GENERIC_LABEL = re.compile(
+    r"(?i:moderator|intervjuer|intervjuar|informant|respondent|deltaker|deltakar|deltager|ordstyrer|fasilitator"
+    r"|forsker|forskar|spørsmål|svar|tolk)(?:\s?\d{1,3})?|[A-ZÆØÅ]{1,4}\s?\d{0,3}|[A-ZÆØÅ][a-zæøå]{0,2}\s?\d{1,3}"
+)
+"""Labels that are speakers wherever they stand: roles (``Moderator``, ``Deltaker 3``), initials and codes
+(``I``, ``IP``, ``D1``, ``Inf2``)."""
+_NOT_SPEAKERS = {
+    "dato", "sted", "tid", "tidspunkt", "tema", "emne", "sak", "punkt", "merk", "nb", "obs", "ps", "først",
+    "dernest", "deretter", "så", "til slutt", "avslutningsvis", "eksempel", "for eksempel", "kilde", "kjelde",
+    "referat", "referent", "vedtak", "konklusjon", "oppsummering", "bakgrunn", "innledning", "formål", "mål",
+    "status", "ansvar", "frist", "tiltak", "notat", "møte", "agenda", "dagsorden", "til stede", "tilstede",
+    "fravær", "forfall", "deltakere", "deltakarar", "varighet", "opptak", "kommune", "fylke", "prosjekt", "fase",
+    "del", "kapittel", "vedlegg", "forslag", "innspill", "resultat", "funn", "lenke", "e-post", "telefon",
+    "adresse", "problemet", "poenget", "grunnen", "årsaken", "altså", "kort sagt", "med andre ord",
+}
+"""Words that end in a colon in notes and running text ("Dato:", "Først:", "Merk:"), never speakers."""
+
+
+def _speaker_rule(text: str, known_labels: set[str], every_label: bool = False) -> Callable[[str, bool], bool]:
+    """The test for whether a ``Word:`` at the start of a line of a transcript is a speaker label.
+
+    A label the front matter's ``deltakere`` lists is one; a word from :data:`_NOT_SPEAKERS` is not. With
+    ``deltakere`` given, only the listed and the generic labels (:data:`_GENERIC_LABEL`) are speakers. Without
+    it, a label is a speaker when it is generic, marked up (``**Kari:**``, ``[NAV]:``), a name of two or more
+    capitalised words (``Kari Nordmann:``) or one that recurs as a label in the document: "Først: det er for
+    få boliger" is the speaker's own enumeration, not a new speaker. In subtitles (``every_label``) the reader
+    wrote the labels from the cues' voices, so every plausible one is a speaker.
+    """
+    known = {label.casefold() for label in known_labels}
+    counts = Counter(m.group("plain").strip() for m in map(_LABEL.match, text.split("\n")) if m and m.group("plain"))
+
+    def is_speaker(name: str, marked: bool = False) -> bool:
+        if name.casefold() in known:
+            return True
+        if name.casefold() in _NOT_SPEAKERS or not _plausible_label(name):
+            return False
+        if _GENERIC_LABEL.fullmatch(name):
+            return True
+        if known:
+            return False
+        if every_label or marked:
+            return True
+        full_name = len(name.split()) >= 2 and all(word[:1].isupper() for word in name.split())
+        return full_name or counts[name] >= 2
+
+    return is_speaker
 
 
 def _plausible_label(name: str) -> bool:
@@ -308,6 +370,12 @@ def _plausible_label(name: str) -> bool:
 
 def _strip_markup(text: str) -> str:
     return text.replace("**", "").replace("__", "").strip()
+
+
+def _lstrip(text: str, start: int, end: int) -> int:
+    while start < end and text[start].isspace():
+        start += 1
+    return start
 
 
 def _rstrip(text: str, start: int, end: int) -> int:
@@ -340,17 +408,36 @@ def _turns(blocks: list[Block], text: str) -> list[dict]:
 
 
 def _sentences(blocks: list[Block], text: str, nlp) -> list[dict]:
+    """The sentences of each block. A block longer than ``nlp.max_length`` (a hard-wrapped PDF export without
+    blank lines can be one paragraph of millions of characters) goes through the pipeline in pieces cut at
+    line breaks (see :func:`pipeline_pieces`); a sentence running over a cut is two units."""
     units = []
-    texts = [text[b.start : b.end] for b in blocks]
+    pieces = [(number, start, end) for number, block in enumerate(blocks)
+              for start, end in pipeline_pieces(text, block.start, block.end, nlp.max_length)]
     disabled = [name for name in nlp.pipe_names if name not in {"tok2vec", "senter", "parser", "sentencizer"}]
     with nlp.select_pipes(disable=disabled):
-        for number, (block, doc) in enumerate(zip(blocks, nlp.pipe(texts, batch_size=64), strict=True)):
+        docs = nlp.pipe((text[start:end] for _, start, end in pieces), batch_size=64)
+        for (number, offset, _), doc in zip(pieces, docs, strict=True):
+            block = blocks[number]
             for sent in doc.sents:
-                start = block.start + sent.start_char
-                end = _rstrip(text, start, block.start + sent.end_char)
+                start = _lstrip(text, offset + sent.start_char, offset + sent.end_char)
+                end = _rstrip(text, start, offset + sent.end_char)
                 if end > start:
                     units.append({**_unit(start, end, block.speaker, block.heading_path), "_block": number})
     return units
+
+
+def pipeline_pieces(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
+    """``(start, end)`` pieces of ``text[start:end]``, each at most ``limit`` characters, cut after the last
+    line break in reach, else after the last space, else at the limit."""
+    pieces = []
+    while end - start > limit:
+        window = text[start : start + limit]
+        cut = window.rfind("\n") + 1 or window.rfind(" ") + 1 or limit
+        pieces.append((start, start + cut))
+        start += cut
+    pieces.append((start, end))
+    return pieces
 
 
 def _windows(sentences: list[dict], size: int) -> list[dict]:
@@ -408,12 +495,13 @@ def _attribute(table: pd.DataFrame, nlp) -> pd.DataFrame:
 
         nlp = load()
     texts = table["text"].tolist()
+    sources: list = list(texts)  # without named entities: the conservative word rule of find_mentions_in_text
     if "ner" in nlp.pipe_names:
         keep = {"ner", "tok2vec", "transformer"}
+        fitting = [i for i, t in enumerate(texts) if len(t) <= nlp.max_length]  # longer ones keep the word rule
         with nlp.select_pipes(disable=[n for n in nlp.pipe_names if n not in keep]):
-            sources = list(nlp.pipe(texts, batch_size=64))
-    else:  # no named entities: the conservative word rule of find_mentions_in_text
-        sources = texts
+            for i, doc in zip(fitting, nlp.pipe((texts[i] for i in fitting), batch_size=64), strict=True):
+                sources[i] = doc
     kommuner: dict[str, object] = {}
     names, reasons = [], []
     for source, kommune, path in zip(sources, table["kommune"], table["_heading_path"], strict=True):

@@ -68,3 +68,16 @@ def test_evidence_explains_a_coding(coder):
     evidence = coder.evidence(["Husleien er for høy, og kommunen mangler budsjett."])[0]
     okonomi = evidence[coder.code_names.index("okonomi")]
     assert any(word.startswith("husleie") for word in okonomi) and "budsjett" in okonomi
+
+
+def test_a_text_longer_than_the_pipelines_max_length_is_coded_in_pieces(codebook):
+    """spaCy refuses texts over nlp.max_length; one such segment must not stop the keyword coder."""
+    import spacy
+
+    nlp = spacy.blank("nb")
+    nlp.max_length = 80
+    text = "Vi mangler boliger i sentrum.\n" * 6 + "Husleien er for høy."
+    short = KeywordCoder(codebook, nlp=spacy.blank("nb"))
+    pieces = KeywordCoder(codebook, nlp=nlp)
+    assert np.array_equal(pieces.keyword_hits([text]), short.keyword_hits([text]))
+    assert pieces.predict([text])[0].tolist() == short.predict([text])[0].tolist()

@@ -108,6 +108,19 @@ def test_batch_goes_on_and_reports_what_it_skipped(tmp_path: Path):
     assert "no kommune" in reasons["uten.md"]
 
 
+def test_hidden_folders_and_junk_files_are_not_documents(tmp_path: Path):
+    body = "---\nkommune: Bergen\n---\nModerator: Hei.\n\nD1: Vi trenger flere boliger.\n"
+    for relative in ["Bergen/fg1.md", "Bergen/.ipynb_checkpoints/fg1-checkpoint.md", ".git/notat.txt",
+                     "Bergen/.utkast.md", "Bergen/~$rapport.docx", "Bergen/Thumbs.db", "Bergen/.DS_Store",
+                     "__MACOSX/Bergen/._fg1.md", "Bergen/gold_standard_intervju.md", "Bergen/Gold.md"]:
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(body, "utf-8")
+    result = read_corpus(tmp_path)
+    assert [d.name for d in result.documents] == ["Bergen/Gold.md", "Bergen/fg1.md",
+                                                  "Bergen/gold_standard_intervju.md"]
+    assert not result.skipped
+
+
 def test_sidecar_metadata_csv(tmp_path: Path):
     (tmp_path / "intervju1.txt").write_text("I: Hvordan bor du?\n\nR: Jeg bor i en liten leilighet.\n", "utf-8")
     (tmp_path / "metadata.csv").write_text("document,kommune,kilde,deltakere\nintervju1.txt,Alta,intervju,2\n", "utf-8")
@@ -115,6 +128,50 @@ def test_sidecar_metadata_csv(tmp_path: Path):
     assert not result.skipped
     assert result.documents[0].kommune == "Alta"
     assert result.documents[0].metadata["deltakere"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("content", "encoding"),
+    [("document,kommune,kilde\r\nintervju.txt,Bærum,fokusgruppe\r\n", "cp1252"),
+     ("Document;Kommune;Kilde\r\nintervju.txt;Bærum;fokusgruppe\r\n", "cp1252"),
+     ("document;kommune;kilde\r\nintervju.txt;Bærum;fokusgruppe\r\n", "utf-8-sig"),
+     ("document\tkommune\tkilde\nintervju.txt\tBærum\tfokusgruppe\n", "utf-16")],
+    ids=["cp1252-comma", "cp1252-semicolon-capitalised", "utf8-bom-semicolon", "utf16-tab"],
+)
+def test_sidecar_metadata_csv_as_excel_saves_it(tmp_path: Path, content: str, encoding: str):
+    (tmp_path / "intervju.txt").write_text("I: Hvordan bor du?\n\nR: Trangt, i en hybel.\n", "utf-8")
+    (tmp_path / "metadata.csv").write_bytes(content.encode(encoding))
+    result = read_corpus(tmp_path)
+    assert not result.skipped
+    assert result.documents[0].kommune == "Bærum"
+    assert result.documents[0].metadata["kilde"] == "fokusgruppe"
+
+
+def test_sidecar_metadata_csv_errors_name_the_file(tmp_path: Path):
+    sidecar = tmp_path / "metadata.csv"
+    sidecar.write_bytes(b"document,kommune\nintervju.txt,B\x81\x8d\x8f\x90\x9drum\n" * 3)
+    with pytest.raises(IngestError, match="undecodable bytes") as error:
+        read_corpus(tmp_path)
+    assert str(sidecar) in str(error.value)
+    sidecar.write_text("fil_navn;kommune\nintervju.txt;Bergen\n", "utf-8")
+    with pytest.raises(IngestError, match=r"needs a column 'document' .*columns found: fil_navn, kommune"):
+        read_corpus(tmp_path)
+
+
+def test_fylke_is_the_registers_name_for_the_kommune(tmp_path: Path):
+    body = "Moderator: Hei.\n\nD1: Vi trenger flere boliger.\n"
+    for name, front in [("a.md", "kommune: Bærum\nfylke: Viken"), ("b.md", "kommune: Asker\nfylke: akershus"),
+                        ("c.md", "kommune: bærum kommune"), ("d.md", "kommune: Bergen\nfylke: Hordaland"),
+                        ("e.md", "kommune: Bergen\nfylke: 46")]:
+        (tmp_path / name).write_text(f"---\n{front}\n---\n{body}", "utf-8")
+    result = read_corpus(tmp_path)
+    assert not result.skipped
+    assert {d.name: d.metadata["fylke"] for d in result.documents} == {
+        "a.md": "Akershus", "b.md": "Akershus", "c.md": "Akershus", "d.md": "Vestland", "e.md": "Vestland"}
+    loose = tmp_path / "uten_kommune.md"
+    for written, expected in [("sogn og fjordane", "Vestland"), ("Viken", "Viken"), ("Vestlandet", "Vestlandet")]:
+        loose.write_text(f"---\nfylke: {written}\n---\n{body}", "utf-8")
+        assert read_document(loose, require_kommune=False).metadata["fylke"] == expected
 
 
 def test_kommune_from_the_nearest_folder_named_after_one(tmp_path: Path):
@@ -140,6 +197,15 @@ def test_kommune_from_the_nearest_folder_named_after_one(tmp_path: Path):
     assert [d.kommune for d in single.documents] == ["Volda"]
 
 
+def test_kommune_from_a_folder_named_without_ae_oe_aa(tmp_path: Path):
+    for relative in ["baerum/notat.txt", "tromso/intervju.txt"]:
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("Vi mangler kommunale boliger.\n", "utf-8")
+    result = read_corpus(tmp_path)
+    assert {d.name: d.kommune for d in result.documents} == {"baerum/notat.txt": "Bærum",
+                                                             "tromso/intervju.txt": "Tromsø"}
+
+
 def test_docx_and_odt_made_here(tmp_path: Path):
     import docx
     from odf.opendocument import OpenDocumentText
@@ -160,6 +226,86 @@ def test_docx_and_odt_made_here(tmp_path: Path):
         "# Bolig\n\nModerator: Hvordan er boligsituasjonen?\n\nD1: Det er for få leiligheter i Haugesund."
     )
     assert documents["notat.odt"].text == "# Økonomi\n\nKommunen har ikke midler."
+
+
+_W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def test_docx_reads_tables_tracked_insertions_and_content_controls_but_not_deletions(tmp_path: Path):
+    import docx
+    from docx.oxml import parse_xml
+
+    word = docx.Document()
+    word.add_paragraph("Moderator: Hvordan fungerer samarbeidet med NAV?")
+    table = word.add_table(rows=3, cols=2)
+    rows = [("D1", "Vi møtes hver uke i boligteamet."), ("D2:", "Men økonomien er stram."),
+            ("Tiltak", "Flere små leiligheter.")]
+    for i, (first, second) in enumerate(rows):
+        table.cell(i, 0).text, table.cell(i, 1).text = first, second
+    wide = word.add_table(rows=1, cols=3)
+    for i, value in enumerate(["Bergen", "Housing First", "Fungerer godt for de fleste."]):
+        wide.cell(0, i).text = value
+    changed = word.add_paragraph("D1: Vi har ")
+    changed._p.append(parse_xml(f'<w:ins {_W} w:id="1" w:author="A" w:date="2025-01-01T00:00:00Z">'
+                                '<w:r><w:t xml:space="preserve">altfor få kommunale </w:t></w:r></w:ins>'))
+    changed._p.append(parse_xml(f'<w:del {_W} w:id="2" w:author="A" w:date="2025-01-01T00:00:00Z">'
+                                '<w:r><w:delText>nok </w:delText></w:r></w:del>'))
+    changed.add_run("boliger.")
+    body = word.element.body
+    body.insert(len(body) - 1, parse_xml(f"<w:sdt {_W}><w:sdtPr><w:alias w:val=\"Svar\"/></w:sdtPr><w:sdtContent>"
+                                         "<w:p><w:r><w:t>D2: Husbanken må på banen.</w:t></w:r></w:p>"
+                                         "</w:sdtContent></w:sdt>"))
+    word.save(tmp_path / "fg.docx")
+    assert read_document(tmp_path / "fg.docx", require_kommune=False).text == (
+        "Moderator: Hvordan fungerer samarbeidet med NAV?\n\nD1: Vi møtes hver uke i boligteamet.\n\n"
+        "D2: Men økonomien er stram.\n\nTiltak: Flere små leiligheter.\n\n"
+        "Bergen | Housing First | Fungerer godt for de fleste.\n\n"
+        "D1: Vi har altfor få kommunale boliger.\n\nD2: Husbanken må på banen."
+    )
+
+
+def test_odt_reads_sections_tables_and_nested_lists_but_not_tracked_deletions(tmp_path: Path):
+    from odf.office import ChangeInfo
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableRow
+    from odf.text import Change, ChangedRegion, Deletion, H, List, ListItem, P, Section, TrackedChanges
+
+    odt = OpenDocumentText()
+    changes, region, deletion = TrackedChanges(), ChangedRegion(check_grammar=False), Deletion()
+    region.setAttrNS("http://www.w3.org/XML/1998/namespace", "id", "ct1")
+    deletion.addElement(ChangeInfo())
+    deletion.addElement(P(text="IP: Dette avsnittet er sletta."))
+    region.addElement(deletion)
+    changes.addElement(region)
+    odt.text.addElement(changes)
+    odt.text.addElement(H(outlinelevel=1, text="Intervju"))
+    question = P(text="I: Korleis er bustadsituasjonen?")
+    question.addElement(Change(changeid="ct1"))
+    odt.text.addElement(question)
+    section = Section(name="Del1")
+    section.addElement(P(text="IP: Det er for få bustader."))
+    odt.text.addElement(section)
+    table = Table(name="Svar")
+    table.addElement(TableColumn(numbercolumnsrepeated=2))
+    row = TableRow()
+    for value in ("IP", "Brukarane må få vere med."):
+        cell = TableCell()
+        cell.addElement(P(text=value))
+        row.addElement(cell)
+    table.addElement(row)
+    odt.text.addElement(table)
+    outer, item, inner, inner_item = List(), ListItem(), List(), ListItem()
+    item.addElement(P(text="Tenester"))
+    inner_item.addElement(P(text="Oppfølging i heimen"))
+    inner.addElement(inner_item)
+    item.addElement(inner)
+    outer.addElement(item)
+    odt.text.addElement(outer)
+    odt.save(str(tmp_path / "intervju.odt"))
+    assert read_document(tmp_path / "intervju.odt", require_kommune=False).text == (
+        "# Intervju\n\nI: Korleis er bustadsituasjonen?\n\nIP: Det er for få bustader.\n\n"
+        "IP: Brukarane må få vere med.\n\n- Tenester\n\n- Oppfølging i heimen"
+    )
 
 
 def test_vtt_and_srt_become_labelled_cues(tmp_path: Path):

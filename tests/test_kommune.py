@@ -18,6 +18,7 @@ from qualkit.kommune import (
     fylker_for,
     kommune_register,
     normalise,
+    normalise_fylke,
 )
 
 FYLKE_COUNTS = {
@@ -504,3 +505,30 @@ def test_spans_still_work_on_blank_docs(nlp):
     doc = nlp("Bergen")
     doc.ents = [Span(doc, 0, 1, "GPE_LOC")]
     assert _navn(find_mentions(doc)) == ["Bergen"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("Vestland", "Vestland"), ("vestland", "Vestland"), (" AKERSHUS ", "Akershus"), ("Hordaland", "Vestland"),
+     ("Sør-Trøndelag", "Trøndelag"), ("46", "Vestland"), (46, "Vestland"), ("Vestland fylke", "Vestland"),
+     ("Romsa", "Troms"), ("Viken", "Viken"), ("Troms og Finnmark", "Troms og Finnmark"),
+     ("Vestlandet", "Vestlandet"), ("", ""), (None, "")],
+)
+def test_normalise_fylke_gives_the_2024_name_where_it_is_unambiguous(value, expected):
+    assert normalise_fylke(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("baerum", "Bærum"), ("Baerum kommune", "Bærum"), ("tromso", "Tromsø"), ("Tromsoe", "Tromsø"),
+     ("Aalesund", "Ålesund"), ("Hoeyanger", "Høyanger"), ("Oystre Slidre", "Øystre Slidre"),
+     ("Sor-Varanger", "Sør-Varanger"), ("Fraena", "Hustadvika")],
+)
+def test_names_written_without_ae_oe_aa_are_recognised(value, expected):
+    assert normalise(value).navn == expected
+
+
+def test_short_ascii_words_are_not_taken_for_kommuner():
+    register = kommune_register()
+    assert [register.get(word) for word in ("as", "ha", "bo")] == [None, None, None]
+    assert not register.is_name("Tromso")  # running text keeps its strict rule

@@ -146,3 +146,26 @@ def test_offsets_slice_back_with_every_normaliser(lines, unit, transcript, ocr):
     _assert_outside_excluded(document, table)
     for row in table.itertuples():
         assert row.text and row.text == row.text.strip()
+
+
+def test_pdf_page_break_keeps_the_last_line_and_leaves_running_headers_out():
+    once = ("Tjenestene er organisert i et eget team som samarbeider\n\n12\n"
+            "\fÅrsrapport 2024: Bolig for velferd i Alta\n\ntett med NAV. Det har fungert godt.\n\n13\n")
+    document = Document("r.txt", once, META)
+    assert _units(document) == ["Tjenestene er organisert i et eget team som samarbeider",
+                                "tett med NAV. Det har fungert godt."]
+    assert [document.text[e.start : e.end] for e in find_excluded(once) if e.kind == "running_header"] == [
+        "\fÅrsrapport 2024: Bolig for velferd i Alta"]
+    header = "Evaluering av Bolig for velferd\t\t2024"
+    repeated = (f"{header}\n\nInnledning\n\nKommunen har styrket det boligsosiale arbeidet.\n\nSide 1 av 3\n"
+                f"\f{header}\n\nØkonomi\n\nKommunens økonomi er stram.\n\nSide 2 av 3\n"
+                f"\f{header}\n\nHusbanken\n\nStartlån er lite kjent blant brukerne.\n\nSide 3 av 3\n")
+    document = Document("r.txt", repeated, META)
+    headers = [e for e in find_excluded(repeated) if e.kind == "running_header"]
+    assert [repeated[e.start : e.end].strip("\f") for e in headers] == [header] * 3
+    table = segment_documents([document], unit="paragraph")
+    assert table["text"].tolist() == ["Kommunen har styrket det boligsosiale arbeidet.",
+                                      "Kommunens økonomi er stram.", "Startlån er lite kjent blant brukerne."]
+    assert table["heading"].tolist() == ["Innledning", "Økonomi", "Husbanken"]
+    # without form feeds there are no pages to compare, and a repeated line is left alone
+    assert all(e.kind != "running_header" for e in find_excluded(repeated.replace("\f", "")))

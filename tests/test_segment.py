@@ -51,6 +51,28 @@ def test_speaker_label_styles():
     ]
 
 
+def test_a_capitalised_word_and_colon_is_a_speaker_only_when_it_looks_like_a_label():
+    text = ("Dato: 12.03.2025\nSted: Bergen rådhus\n\nModerator: Hva er de største utfordringene?\n\n"
+            "D1: Vi har tre problemer.\n\nFørst: det er for få boliger.\n\nDernest: NAV har ikke nok folk.\n\n"
+            "Kari Nordmann: Jeg er enig.\n\nIP2: Og økonomien er stram.\n\n**Ola:** Helt enig.\n")
+    table = segment_documents([_doc(text)], unit="turn")
+    assert table["speaker"].tolist() == ["", "Moderator", "D1", "Kari Nordmann", "IP2", "Ola"]
+    assert table["text"].iloc[2] == ("Vi har tre problemer.\n\nFørst: det er for få boliger.\n\n"
+                                     "Dernest: NAV har ikke nok folk.")
+    recurring = "Kari: Vi trenger boliger.\n\nOla: Ja.\n\nKari: Og folk.\n\nOla: Nettopp.\n"
+    assert segment_documents([_doc(recurring)], unit="turn")["speaker"].tolist() == ["Kari", "Ola"] * 2
+
+
+def test_with_deltakere_only_the_listed_and_generic_labels_are_speakers():
+    text = ("Moderator: Hvem bor i kommunale boliger?\n\nBoligkontoret: Mest enslige.\n\n"
+            "Statistikk: to av tre er menn.\n\nStatistikk: de fleste er over 40.\n\nD3: Det stemmer.\n")
+    document = _doc(text, speakers={"Moderator": "moderator", "Boligkontoret": "kommune"})
+    table = segment_documents([document], unit="turn")
+    assert table["speaker"].tolist() == ["Moderator", "Boligkontoret", "D3"]
+    assert table["text"].iloc[1] == ("Mest enslige.\n\nStatistikk: to av tre er menn.\n\n"
+                                     "Statistikk: de fleste er over 40.")
+
+
 def test_turn_spans_paragraphs_until_the_next_label_and_roles_come_from_metadata():
     text = "D1: Første avsnitt.\nFortsatt første.\n\nAndre avsnitt.\n\nD2: Svar.\n"
     document = _doc(text, speakers={"D1": "NAV-veileder", "D2": "boligkonsulent"})
@@ -88,7 +110,7 @@ def test_demo_gold_covers_every_turn_of_the_demo_corpus(demo_corpus):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.sampled_from(list("ab æø:-*#[]1D\n\t.\r") + ["D1: ", "\n\n", "- ", "**M:** ", "# "]), max_size=80)
+@given(st.lists(st.sampled_from(list("ab æø:-*#[]1D\n\t.\r?\f") + ["D1: ", "\n\n", "- ", "**M:** ", "# "]), max_size=80)
        .map("".join))
 def test_offsets_slice_the_text_back_for_arbitrary_input(text):
     for kilde in ("fokusgruppe", "workshop"):
@@ -155,6 +177,25 @@ def test_a_short_first_line_of_a_wrapped_sentence_is_not_a_heading():
     assert table["heading"].tolist() == [""] and len(table) == 1
 
 
+def test_questions_and_exclamations_are_content_not_headings():
+    text = (
+        "Referat fra møte med NAV\n\n"
+        "Hvorfor får ikke unge med rusproblemer kommunal bolig?\n\n"
+        "NAV forklarte at det er for få små leiligheter.\n\n"
+        "Dette er helt uakseptabelt!\n\n"
+        "Kommunen har ikke midler til flere stillinger.\n\n"
+        "HVA NÅ?\n\n"
+        "Arbeidsgruppen møtes igjen i mai.\n"
+    )
+    table = segment_documents([_doc(text, kilde="notat")], unit="paragraph")
+    assert table["text"].tolist() == [
+        "Hvorfor får ikke unge med rusproblemer kommunal bolig?", "NAV forklarte at det er for få små leiligheter.",
+        "Dette er helt uakseptabelt!", "Kommunen har ikke midler til flere stillinger.",
+        "Arbeidsgruppen møtes igjen i mai.",
+    ]
+    assert table["heading"].tolist() == ["Referat fra møte med NAV"] * 4 + ["HVA NÅ?"]
+
+
 def test_subtitle_cues_are_speaker_turns_even_when_each_speaker_speaks_once(tmp_path):
     from qualkit.ingest import read_document
 
@@ -166,3 +207,34 @@ def test_subtitle_cues_are_speaker_turns_even_when_each_speaker_speaks_once(tmp_
     assert list(table["speaker"]) == ["Kari", "Ola"]
     assert list(table["text"]) == ["Vi treng fleire små leilegheiter.", "Brukarane må få seie meir."]
     assert all(document.text[row.start:row.end] == row.text for row in table.itertuples())
+
+
+def test_a_paragraph_longer_than_the_pipelines_max_length_is_cut_into_pieces_not_refused():
+    import spacy
+
+    nlp = spacy.blank("nb")
+    nlp.add_pipe("sentencizer")
+    nlp.max_length = 60
+    long_paragraph = "Vi har for få boliger i sentrum.\nVentelistene blir lengre hvert år.\n" * 4 + "Slik er det."
+    text = f"Moderator: Hvordan er det?\n\nD1: {long_paragraph}\n\nModerator: Takk.\n"
+    document = _doc(text)
+    table = segment_documents([document], unit="sentence", nlp=nlp)
+    assert all(document.text[row.start : row.end] == row.text and row.text.strip() == row.text
+               for row in table.itertuples())
+    assert table["text"].tolist() == ["Hvordan er det?"] + ["Vi har for få boliger i sentrum.",
+                                                            "Ventelistene blir lengre hvert år."] * 4 + [
+        "Slik er det.", "Takk."]
+    windows = segment_documents([document], unit="window", nlp=nlp, window=20)
+    assert windows["text"].tolist() == ["Hvordan er det?", long_paragraph, "Takk."]
+
+
+def test_attribution_of_a_segment_longer_than_max_length_uses_the_word_rule():
+    import spacy
+
+    nlp = spacy.blank("nb")
+    nlp.add_pipe("entity_ruler", name="ner").add_patterns([{"label": "GPE_LOC", "pattern": "Molde"}])
+    nlp.max_length = 40
+    text = "I Molde har de fått det til.\n\nI Stavanger har de fått det til, og det er vi glade for.\n"
+    document = Document("r.md", text, {"kommune": "Bergen", "kilde": "workshop"})
+    table = segment_documents([document], unit="paragraph", attribute=True, attribution_nlp=nlp)
+    assert table["attributed_kommune"].tolist() == ["Molde", "Stavanger"]

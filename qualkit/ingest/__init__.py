@@ -35,6 +35,7 @@ __all__ = [
     "Speaker",
     "apply_normalisers",
     "has_kommune_from_folder",
+    "is_ignored",
     "kommune_from_folders",
     "read_corpus",
     "read_document",
@@ -42,6 +43,8 @@ __all__ = [
 
 SUPPORTED = tuple(READERS)
 IGNORED_NAMES = {SIDECAR, "README.md", "gold.jsonl"}
+JUNK_FILES = {"thumbs.db", "desktop.ini", "ehthumbs.db"}
+JUNK_FOLDERS = {"__macosx"}
 FOLDER_NAME = "mappenavn"
 """How ``kommune_fra`` starts when the kommune was taken from a folder name."""
 
@@ -94,7 +97,11 @@ def read_document(
     if not body.strip():
         raise IngestError(path, "no text (the file is empty apart from front matter)")
     if require_kommune:
-        meta["kommune"] = _normalised_kommune(meta, path)
+        meta["kommune"], fylke = _normalised_kommune(meta, path)
+        if fylke:
+            meta["fylke"] = fylke
+    elif meta.get("fylke"):
+        meta["fylke"] = _normalised_fylke(meta["fylke"])
     document = Document(
         name=name or path.name,
         text=body,
@@ -139,12 +146,23 @@ def read_corpus(
     if folder.is_file():
         return _read_files([folder], folder.parent, {}, options)
     sidecar = read_sidecar(folder)
-    files = sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and p.name not in IGNORED_NAMES and not p.name.startswith((".", "gold"))
-    )
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not is_ignored(p.relative_to(folder)))
     return _read_files(files, folder, sidecar, options)
+
+
+def is_ignored(relative: Path) -> bool:
+    """Whether a file (its path relative to the folder read) is left out of a corpus without a note.
+
+    Hidden files and folders (``.git``, ``.ipynb_checkpoints``, ``.DS_Store``, macOS ``._`` files) hold
+    copies and tool data, not documents: a Jupyter checkpoint would count a document twice. Word's lock
+    files (``~$rapport.docx``), ``Thumbs.db``, ``desktop.ini`` and ``__MACOSX`` folders are junk that
+    operating systems and zip tools leave behind. qualkit's own files (``metadata.csv``, ``README.md``,
+    ``gold.jsonl``) are not documents either.
+    """
+    if any(part.startswith(".") or part.lower() in JUNK_FOLDERS for part in relative.parts[:-1]):
+        return True
+    name = relative.name
+    return name in IGNORED_NAMES or name.startswith((".", "~$")) or name.lower() in JUNK_FILES
 
 
 def _read_files(files: list[Path], root: Path, sidecar: dict, options: dict[str, Any]) -> CorpusResult:
@@ -196,7 +214,12 @@ def has_kommune_from_folder(document: Document) -> bool:
     return str(document.metadata.get("kommune_fra", "")).startswith(FOLDER_NAME)
 
 
-def _normalised_kommune(meta: dict[str, Any], path: Path) -> str:
+def _normalised_kommune(meta: dict[str, Any], path: Path) -> tuple[str, str]:
+    """The kommune's register name and its 2024 fylke (``""`` when the register is not installed).
+
+    The fylke comes from the register, so that one fylke is written one way: "akershus", "Viken" (for Bærum)
+    and a missing fylke all become "Akershus". A fylke given in the metadata must agree with the kommune.
+    """
     value = str(meta.get("kommune", "") or "").strip()
     if not value:
         raise IngestError(
@@ -204,13 +227,22 @@ def _normalised_kommune(meta: dict[str, Any], path: Path) -> str:
         )
     try:
         from qualkit.kommune import kommune_register
-    except ImportError:  # register not installed: keep the value as written
-        return value
+    except ImportError:  # register not installed: keep the values as written
+        return value, ""
     try:
-        kommune = kommune_register().normalise(value, fylke=meta.get("fylke"))
+        fylke = str(meta.get("fylke") or "").strip() or None
+        kommune = kommune_register().normalise(value, fylke=fylke)
     except KommuneError as error:
         raise IngestError(path, str(error)) from None
-    return kommune.navn
+    return kommune.navn, kommune.fylke
+
+
+def _normalised_fylke(value: object) -> object:
+    try:
+        from qualkit.kommune import normalise_fylke
+    except ImportError:  # register not installed: keep the value as written
+        return value
+    return normalise_fylke(value)
 
 
 def _speakers(meta: dict[str, Any]) -> dict[str, Speaker]:

@@ -17,8 +17,9 @@ class Speaker:
 
 @dataclass(frozen=True)
 class Excluded:
-    """A range of ``Document.text`` kept out of every coding unit (``kind``: toc, page_number, rule, references,
-    participants, footnote). Ranges cover whole lines: ``start`` is a line start, ``end`` a line end."""
+    """A range of ``Document.text`` kept out of every coding unit (``kind``: toc, page_number, page_break, rule,
+    running_header, references, participants, footnote). Ranges cover whole lines: ``start`` is a line start,
+    ``end`` a line end."""
 
     start: int
     end: int

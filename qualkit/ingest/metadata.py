@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
 from datetime import date
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import yaml
 
 from qualkit.errors import IngestError
+from qualkit.ingest.text import decode, normalise
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
 SIDECAR = "metadata.csv"
@@ -35,22 +37,36 @@ def split_front_matter(text: str, path: object) -> tuple[dict[str, Any], str]:
 
 
 def read_sidecar(folder: Path) -> dict[str, dict[str, Any]]:
-    """Read ``metadata.csv`` (column ``document`` or ``fil``, then any columns) keyed by file name."""
+    """Read ``metadata.csv`` (column ``document`` or ``fil``, then any columns) keyed by file name.
+
+    The file is read as spreadsheets save it: in any encoding :func:`~qualkit.ingest.text.decode` knows
+    (UTF-8 with or without BOM, UTF-16, Windows-1252 from Excel on Norwegian Windows), separated by ``,``,
+    ``;`` (Excel where the comma is the decimal sign, as in Norway) or TAB, with column names in any case
+    (``Kommune`` is ``kommune``). Raises :class:`IngestError` naming the file (and line) when it cannot be read.
+    """
     path = folder / SIDECAR
     if not path.exists():
         return {}
+    text = normalise(decode(path.read_bytes(), path).text)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(text.split("\n", 1)[0]))
+    found = [(name or "").strip().lower() for name in reader.fieldnames or []]
+    reader.fieldnames = found
+    key = next((k for k in ("document", "dokument", "fil", "file") if k in found), None)
+    if key is None:
+        columns = ", ".join(name for name in found if name) or "none"
+        raise IngestError(path, f"metadata.csv needs a column 'document' naming the file (columns found: {columns})", 1)
     rows: dict[str, dict[str, Any]] = {}
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        key = next((k for k in ("document", "dokument", "fil", "file") if k in (reader.fieldnames or [])), None)
-        if key is None:
-            raise IngestError(path, "metadata.csv needs a column 'document' naming the file", 1)
-        for line, row in enumerate(reader, start=2):
-            name = (row.pop(key) or "").strip()
-            if not name:
-                raise IngestError(path, f"empty '{key}' value", line)
-            rows[name] = {k: v.strip() for k, v in row.items() if k and v is not None and v.strip() != ""}
+    for line, row in enumerate(reader, start=2):
+        name = (row.pop(key) or "").strip()
+        if not name:
+            raise IngestError(path, f"empty '{key}' value", line)
+        rows[name] = {k: v.strip() for k, v in row.items() if k and v is not None and v.strip() != ""}
     return rows
+
+
+def _delimiter(header: str) -> str:
+    """The separator the header line uses most: ``,``, ``;`` or TAB (``,`` when there is none)."""
+    return max((",", ";", "\t"), key=header.count) if any(c in header for c in ",;\t") else ","
 
 
 def _plain(value: Any) -> Any:

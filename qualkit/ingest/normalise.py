@@ -8,8 +8,9 @@ text, before it is stored, and reports every change.
 Switches (``read_document(..., normalisers=...)``):
 
 =================  ========================================================================================
-``page_artefacts``  lone page numbers ("12", "- 12 -", "Side 12 av 40") between blank lines, form feeds and
-                    horizontal rules (``---``)
+``page_artefacts``  lone page numbers ("12", "- 12 -", "Side 12 av 40") between blank lines, form feeds,
+                    horizontal rules (``---``) and, where form feeds mark the pages, running headers and
+                    footers
 ``toc``             tables of contents: runs of >= 3 lines ending in dot leaders or a TAB and a page number,
                     with an "Innhold"/"Innholdsfortegnelse" heading just above them
 ``references``      a reference list under a heading "Referanser", "Litteratur(liste)", "Kilder", ...
@@ -144,7 +145,7 @@ _RULE = re.compile(r"^(?:[-*_]\s*){3,}$")
 
 
 def _page_artefacts(lines: list[_Line]) -> list[Excluded]:
-    found = []
+    found = _running_headers(lines)
     for i, line in enumerate(lines):
         content = line.stripped
         if not content:
@@ -159,6 +160,56 @@ def _page_artefacts(lines: list[_Line]) -> list[Excluded]:
             if before or after:  # a page number is never part of a paragraph's running text
                 found.append(Excluded(line.start, line.end, "page_number"))
     return found
+
+
+_RUNNING_MAX = 100
+"""Longest line taken for a running header or footer."""
+
+
+def _pages(lines: list[_Line]) -> list[list[_Line]]:
+    """The non-blank lines of each page. pdftotext ends a page with a form feed, which stands at the start of
+    the next page's first line (or alone on a line)."""
+    pages: list[list[_Line]] = [[]]
+    for line in lines:
+        if line.raw.lstrip(" \t").startswith("\f") and pages[-1]:
+            pages.append([])
+        if line.stripped.strip("\f"):
+            pages[-1].append(line)
+    return pages
+
+
+def _running_headers(lines: list[_Line]) -> list[Excluded]:
+    """Running headers and footers of PDF text (only where form feeds mark the pages).
+
+    A header or footer is the first or last line of a page (page numbers aside) that comes back at the top or
+    bottom of another page, digits aside ("Rapport 2024 – side 3"). A header that appears once is found by
+    where it stands: at the top of a page, on a line of its own, between the two halves of a sentence cut by
+    the page break (the previous page ends without final punctuation, the text below it goes on in lower case).
+    """
+    pages = _pages(lines)
+    if len(pages) < 2:
+        return []
+    edges = [[line for line in page if not _PAGE_NUMBER.match(line.stripped.strip("\f"))] for page in pages]
+    candidates = [(k, line) for k, page in enumerate(edges) if page for line in {page[0], page[-1]}]
+    pages_of: dict[str, set[int]] = {}
+    for k, line in candidates:
+        pages_of.setdefault(_edge_key(line), set()).add(k)
+    found = {line for _, line in candidates
+             if len(pages_of[_edge_key(line)]) >= 2 and len(line.stripped) <= _RUNNING_MAX
+             and any(c.isalpha() for c in line.stripped)}
+    for k in range(1, len(edges)):
+        if not edges[k] or not edges[k - 1] or edges[k][0] in found:
+            continue
+        top, before = edges[k][0], edges[k - 1][-1]
+        below = next((line for line in lines[top.number + 1 :] if not line.blank), None)
+        cut = not before.stripped.endswith(_TERMINAL) and len(top.stripped) <= _RUNNING_MAX
+        if cut and below is not None and below.number > top.number + 1 and below.stripped[:1].islower():
+            found.add(top)
+    return [Excluded(line.start, line.end, "running_header") for line in found]
+
+
+def _edge_key(line: _Line) -> str:
+    return re.sub(r"\d+", "#", " ".join(line.stripped.strip("\f").split())).lower()
 
 
 # Tables of contents -------------------------------------------------------------------------------------

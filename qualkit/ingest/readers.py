@@ -23,6 +23,9 @@ def read_plain(path: Path, max_bytes: int = MAX_BYTES) -> DecodedText:
 
 
 def read_docx(path: Path, max_bytes: int = MAX_BYTES) -> DecodedText:
+    """Read a Word document in reading order: paragraphs, tables (rows as in :func:`table_row`) and content
+    controls (``w:sdt``). An unaccepted tracked insertion (``w:ins``) is read as part of the text, a tracked
+    deletion (``w:del``) is not: the text is read as it would be with all changes accepted."""
     import docx  # python-docx
 
     _require_zip(path, "Word (.docx)", max_bytes)
@@ -30,40 +33,148 @@ def read_docx(path: Path, max_bytes: int = MAX_BYTES) -> DecodedText:
         document = docx.Document(str(path))
     except Exception as error:  # python-docx raises several types for broken packages
         raise IngestError(path, f"not a readable Word document: {error}") from None
-    paragraphs = []
-    for paragraph in document.paragraphs:
-        text = paragraph.text
-        style = (paragraph.style.name or "").lower() if paragraph.style is not None else ""
-        if style.startswith("heading") or style.startswith("overskrift"):
-            level = "".join(ch for ch in style if ch.isdigit()) or "1"
-            text = "#" * int(level[0]) + " " + text
-        elif "list" in style or "liste" in style:
-            text = "- " + text
-        paragraphs.append(text)
-    return DecodedText("\n\n".join(p for p in paragraphs if p.strip()), "docx")
+    blocks = _docx_blocks(document.element.body, document)
+    return DecodedText("\n\n".join(b for b in blocks if b.strip()), "docx")
+
+
+def _w(tag: str) -> str:
+    return "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}" + tag
+
+
+_DOCX_CONTAINERS = {_w("sdt"), _w("sdtContent"), _w("customXml"), _w("ins"), _w("moveTo"), _w("smartTag"),
+                    _w("hyperlink"), _w("fldSimple"), _w("txbxContent")}
+"""Elements whose content is read as if it stood in their place."""
+_DOCX_SKIPPED = {_w("del"), _w("moveFrom"), _w("sdtPr"), _w("sdtEndPr"), _w("pPr"), _w("rPr"), _w("instrText"),
+                 _w("delText")}
+"""Tracked deletions, moved-away text, properties and field codes: not text of the document."""
+
+
+def _docx_blocks(element, document) -> list[str]:
+    """The paragraphs under a body, table cell or content control, one string each, in reading order."""
+    blocks: list[str] = []
+    for child in element:
+        if child.tag == _w("p"):
+            blocks.append(_docx_paragraph(child, document))
+        elif child.tag == _w("tbl"):
+            for row in (r for r in child if r.tag == _w("tr")):
+                cells = ["\n".join(b for b in _docx_blocks(cell, document) if b.strip())
+                         for cell in row if cell.tag == _w("tc")]
+                blocks.append(table_row(cells))
+        elif child.tag in _DOCX_CONTAINERS:
+            blocks += _docx_blocks(child, document)
+    return blocks
+
+
+def _docx_paragraph(p, document) -> str:
+    from docx.text.paragraph import Paragraph
+
+    text = _docx_inline(p)
+    paragraph = Paragraph(p, document._body)
+    style = (paragraph.style.name or "").lower() if paragraph.style is not None else ""
+    if style.startswith("heading") or style.startswith("overskrift"):
+        level = "".join(ch for ch in style if ch.isdigit()) or "1"
+        return "#" * int(level[0]) + " " + text
+    if "list" in style or "liste" in style:
+        return "- " + text
+    return text
+
+
+def _docx_inline(element) -> str:
+    """The text of a paragraph's runs, including runs inside insertions, hyperlinks and content controls."""
+    parts: list[str] = []
+    for child in element:
+        tag = child.tag
+        if tag in _DOCX_SKIPPED:
+            continue
+        if tag == _w("t"):
+            parts.append(child.text or "")
+        elif tag == _w("tab"):
+            parts.append("\t")
+        elif tag in (_w("br"), _w("cr")):
+            parts.append("\n")
+        elif tag == _w("noBreakHyphen"):
+            parts.append("-")
+        elif tag == _w("r") or tag in _DOCX_CONTAINERS:
+            parts.append(_docx_inline(child))
+    return "".join(parts)
+
+
+def table_row(cells: list[str]) -> str:
+    """One paragraph per table row. A two-column row whose first cell is a short label (``Moderator``,
+    ``D1``, ``Kari:``) becomes ``Label: text``, the usual layout of transcripts kept as tables; any other
+    row keeps its non-empty cells separated by `` | ``, so a row stays one unit."""
+    cells = [cell.strip() for cell in cells]
+    filled = [cell for cell in cells if cell]
+    if len(cells) == 2 and all(filled) and len(filled) == 2 and _label_cell(cells[0]):
+        return f"{cells[0].rstrip(':').strip()}: {cells[1]}"
+    return " | ".join(filled)
+
+
+def _label_cell(cell: str) -> bool:
+    return (len(cell) <= 40 and "\n" not in cell and len(cell.split()) <= 4
+            and not cell.rstrip(":").endswith((".", "!", "?", ",", ";")))
 
 
 def read_odt(path: Path, max_bytes: int = MAX_BYTES) -> DecodedText:
-    from odf import teletype
+    """Read an OpenDocument text in reading order, including sections and tables (rows as in
+    :func:`table_row`). The record of tracked changes (``text:tracked-changes``, where deleted text is kept)
+    is not read."""
     from odf.opendocument import load
-    from odf.text import P
 
     _require_zip(path, "OpenDocument (.odt)", max_bytes)
     try:
         document = load(str(path))
     except Exception as error:
         raise IngestError(path, f"not a readable OpenDocument text: {error}") from None
-    blocks = []
-    for element in document.text.childNodes:
-        if element.tagName == "text:h":
-            level = int(element.getAttribute("outlinelevel") or 1)
-            blocks.append("#" * level + " " + teletype.extractText(element))
-        elif element.tagName == "text:p":
-            blocks.append(teletype.extractText(element))
-        elif element.tagName == "text:list":
-            for item in element.getElementsByType(P):
-                blocks.append("- " + teletype.extractText(item))
+    blocks = _odt_blocks(document.text)
     return DecodedText("\n\n".join(b for b in blocks if b.strip()), "odt")
+
+
+_ODT_CONTAINERS = {"text:section", "text:list-item", "text:list-header", "table:table-cell", "text:index-body",
+                   "table:table-header-rows", "table:table-row-group"}
+
+
+def _odt_blocks(element) -> list[str]:
+    from odf import teletype
+
+    blocks: list[str] = []
+    for child in element.childNodes:
+        tag = getattr(child, "tagName", "")
+        if tag == "text:h":
+            level = int(child.getAttribute("outlinelevel") or 1)
+            blocks.append("#" * level + " " + teletype.extractText(child))
+        elif tag == "text:p":
+            blocks.append(teletype.extractText(child))
+        elif tag == "text:list":
+            for item in _odt_blocks_of_list(child):
+                blocks.append(item if item.startswith(("- ", "#")) else "- " + item)
+        elif tag == "table:table":
+            for row in _odt_rows(child):
+                cells = ["\n".join(b for b in _odt_blocks(cell) if b.strip())
+                         for cell in row.childNodes if getattr(cell, "tagName", "") == "table:table-cell"]
+                blocks.append(table_row(cells))
+        elif tag in _ODT_CONTAINERS:
+            blocks += _odt_blocks(child)
+    return blocks
+
+
+def _odt_blocks_of_list(element) -> list[str]:
+    blocks: list[str] = []
+    for item in element.childNodes:
+        if getattr(item, "tagName", "") in ("text:list-item", "text:list-header"):
+            blocks += _odt_blocks(item)
+    return blocks
+
+
+def _odt_rows(table) -> list:
+    rows = []
+    for child in table.childNodes:
+        tag = getattr(child, "tagName", "")
+        if tag == "table:table-row":
+            rows.append(child)
+        elif tag in ("table:table-header-rows", "table:table-rows", "table:table-row-group"):
+            rows += _odt_rows(child)
+    return rows
 
 
 _TIMING = re.compile(r"^(\d{1,2}:)?\d{2}:\d{2}[.,]\d{3}\s*-->\s*(\d{1,2}:)?\d{2}:\d{2}[.,]\d{3}")
