@@ -380,3 +380,12 @@ def _expect_error_with(path: Path, fragment: str, **options) -> IngestError:
         read_document(path, **options)
     assert fragment in str(info.value) and str(path) in str(info.value)
     return info.value
+
+
+def test_a_kommune_number_with_a_leading_zero_is_not_read_as_octal(tmp_path: Path):
+    """YAML 1.1 reads 0301 as the octal number 193; Oslo's kommunenummer is 0301."""
+    path = tmp_path / "oslo.md"
+    path.write_text("---\nkommune: 0301\ndeltakere_antall: 12\n---\nD1: Vi mangler boliger.\n", encoding="utf-8")
+    document = read_document(path)
+    assert document.kommune == "Oslo"
+    assert document.metadata["deltakere_antall"] == 12

@@ -18,6 +18,23 @@ FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
 SIDECAR = "metadata.csv"
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML as people write front matter: a number with a leading zero stays text.
+
+    YAML 1.1 reads ``kommune: 0301`` (Oslo's number) as the octal number 193 and ``dato: 010`` as 8;
+    kommunenummer, postnummer and case numbers are codes, not quantities.
+    """
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:int"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_FrontMatterLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$"), list("-+0123456789")
+)
+
+
 def split_front_matter(text: str, path: object) -> tuple[dict[str, Any], str]:
     """Return (metadata, body). The body is the text after the closing ``---`` line."""
     match = FRONT_MATTER.match(text)
@@ -25,7 +42,7 @@ def split_front_matter(text: str, path: object) -> tuple[dict[str, Any], str]:
         return {}, text
     raw = match.group(1) or ""
     try:
-        data = yaml.safe_load(raw) or {}
+        data = yaml.load(raw, Loader=_FrontMatterLoader) or {}  # a SafeLoader: no arbitrary objects
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark else None  # +1 for 1-based, +1 for the opening ---
