@@ -105,7 +105,7 @@ def scores_table(gold: np.ndarray, predictions: dict[str, np.ndarray], codes: li
     for name, pred in predictions.items():
         f1 = f1_score(gold, pred, average=None, zero_division=0)
         alphas = [alpha(gold[:, j], pred[:, j]) for j in range(len(codes))]
-        row = {"coder": name, "macro_F1": f1.mean(), "mean_alpha": float(np.mean(alphas))}
+        row = {"coder": name, "macro_F1": f1.mean(), "mean_alpha": float(np.nanmean(alphas))}
         row.update({f"F1 {c}": v for c, v in zip(codes, f1, strict=True)})
         row.update({f"α {c}": v for c, v in zip(codes, alphas, strict=True)})
         rows.append(row)
@@ -248,7 +248,7 @@ def learning_curves(dev: pd.DataFrame, codebook, demo: pd.DataFrame | None, para
                     pred = (probs >= model.thresholds_).astype(int)
                     rows.append({"report": report, "seed": seed, "strategy": strategy, "n": size,
                                  "macro_F1": f1_score(truth, pred, average="macro", zero_division=0),
-                                 "mean_alpha": np.mean([alpha(truth[:, j], pred[:, j]) for j in range(len(codes))]),
+                                 "mean_alpha": np.nanmean([alpha(truth[:, j], pred[:, j]) for j in range(len(codes))]),
                                  "best_threshold_F1": best_threshold_f1(truth, probs),
                                  "mean_AUC": mean_auc(truth, probs)})
             print(f"  curves: report {report} seed {seed} done", file=sys.stderr, flush=True)

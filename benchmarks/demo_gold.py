@@ -68,7 +68,7 @@ def main() -> None:
     for name, predicted in leave_one_document_out(codebook, segments, gold).items():
         alphas = [krippendorff_alpha([gold[:, j], predicted[:, j]]) for j in range(len(codes))]
         print(f"  {name:<45} {f1_score(gold, predicted, average='macro', zero_division=0):.3f}  "
-              f"{np.mean(alphas):.3f}")
+              f"{np.nanmean(alphas):.3f}")
 
 
 def leave_one_document_out(codebook, segments: pd.DataFrame, gold: np.ndarray) -> dict[str, np.ndarray]:

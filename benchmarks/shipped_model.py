@@ -64,7 +64,7 @@ COLUMNS = ["document", "text", *CONTEXT_COLUMNS]
 
 def scores(gold: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
     f1 = f1_score(gold, predicted, average="macro", zero_division=0)
-    return float(f1), float(np.mean([alpha(gold[:, j], predicted[:, j]) for j in range(gold.shape[1])]))
+    return float(f1), float(np.nanmean([alpha(gold[:, j], predicted[:, j]) for j in range(gold.shape[1])]))
 
 
 def fit(codebook, tables: list[pd.DataFrame], labels: list[np.ndarray]) -> SegmentClassifier:

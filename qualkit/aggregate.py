@@ -45,13 +45,19 @@ def filter_segments(
 ) -> pd.DataFrame:
     """Segments from the given sources (``kilde``), speaker roles, kommuner and date range (inclusive,
     ISO dates compared on ``dato``); ``exclude_roles`` drops e.g. ``["moderator", "intervjuer"]``.
-    Matching of kilde and roles ignores case."""
+    Matching of kilde and roles ignores case.
+
+    A ``kilde`` or ``role`` value that no segment has is most likely a typo: it raises ``ValueError`` listing the
+    values that exist (``exclude_roles`` may name roles that do not occur, so one list fits every corpus).
+    """
     keep = pd.Series(True, index=segments.index)
     for column, wanted in (("kilde", _as_list(kilde)), ("role", _as_list(role)), ("kommune", _as_list(kommune))):
         if wanted is not None:
             if column not in segments:
                 raise KeyError(f"the segment table lacks the column {column}")
             values = segments[column].fillna("").astype(str)
+            if column != "kommune":
+                _check_known(column, wanted, values)
             keep &= values.str.lower().isin([w.lower() for w in wanted]) if column != "kommune" else values.isin(wanted)
     excluded = [r.lower() for r in exclude_roles]
     if excluded:
@@ -63,6 +69,38 @@ def filter_segments(
         if date_to is not None:
             keep &= dates <= pd.Timestamp(date_to)
     return segments[keep]
+
+
+def _check_known(column: str, wanted: Sequence[str], values: pd.Series) -> None:
+    present = sorted(set(values.str.lower()) - {""})
+    unknown = [w for w in wanted if w.lower() not in present]
+    if unknown:
+        raise ValueError(f"no segment has {column} {', '.join(map(repr, unknown))}; "
+                         f"{column} values in the table: {', '.join(present) or 'none'}")
+
+
+def check_codes(segments: pd.DataFrame, codes: Sequence[str]) -> None:
+    """Raise ``ValueError`` when a code column has missing values: counting them as 0 while keeping them in
+    the denominator would lower every share without a word. A coded table has 0 or 1 for every segment."""
+    missing = {code: int(segments[code].isna().sum()) for code in codes if segments[code].isna().any()}
+    if missing:
+        listed = ", ".join(f"{code} ({n} segments)" for code, n in missing.items())
+        raise ValueError(f"missing values in code column(s) {listed}: a coded table needs 0 or 1 for every segment "
+                         "(fill with 0 where the code does not apply, or leave those segments out)")
+
+
+def unique_labels(codes: Sequence[str], labels: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Labels per code, made unique: a label shared by several codes gets the code name added,
+    «Økonomi (okonomi_stat)», so that wide tables and figures keep one column per code."""
+    labels = {code: str((labels or {}).get(code, code)) for code in codes}
+    counts = pd.Series(list(labels.values())).value_counts()
+    return {code: f"{label} ({code})" if counts[label] > 1 else label for code, label in labels.items()}
+
+
+def keyed_segments(segments: pd.DataFrame, by: str) -> pd.DataFrame:
+    """The segments with a (non-blank) value in ``by``: the ones a table grouped on ``by`` counts."""
+    values = segments[by]
+    return segments[values.notna() & (values.astype(str).str.strip() != "")]
 
 
 def themes_by_kommune(
@@ -79,21 +117,25 @@ def themes_by_kommune(
     ``fylke``. Segments without a value in ``by`` are left out. ``filters`` go to :func:`filter_segments`.
     Returns one row per (kommune, code): ``segments`` coded with the theme, ``share`` of the kommune's
     segments, the number of distinct ``documents`` and ``speakers`` raising it, and ``kommune_segments``.
-    The first column is called ``kommune`` whatever ``by`` is; ``table.attrs["by"]`` says what it holds.
+    The first column is called ``kommune`` whatever ``by`` is; ``table.attrs["by"]`` says what it holds, and
+    ``table.attrs["unassigned"]`` how many segments were left out for lack of a value in ``by``.
+    Labels shared by several codes are made unique (:func:`unique_labels`); missing code values raise
+    ``ValueError`` (:func:`check_codes`).
     """
     by = resolve_by(by)
-    missing = [c for c in [by, *codes] if c not in segments.columns]
+    missing = [c for c in [by, "document", "speaker", *codes] if c not in segments.columns]
     if missing:
         raise KeyError(f"the segment table lacks the column(s) {', '.join(missing)}")
     if filters:
         segments = filter_segments(segments, **filters)
-    labels = labels or {}
-    keyed = segments[segments[by].notna() & (segments[by].astype(str) != "")]
+    check_codes(segments, codes)
+    labels = unique_labels(codes, labels)
+    keyed = keyed_segments(segments, by)
     rows = []
     for kommune, group in keyed.groupby(by, sort=True):
         total = len(group)
         for code in codes:
-            coded = group[group[code].fillna(0).astype(int) == 1]
+            coded = group[group[code].astype(int) == 1]
             speakers = coded.loc[coded["speaker"].fillna("") != "", ["document", "speaker"]].drop_duplicates()
             rows.append(
                 {
@@ -108,7 +150,7 @@ def themes_by_kommune(
                 }
             )
     table = pd.DataFrame(rows, columns=TIDY_COLUMNS)
-    table.attrs.update({"by": by, "filters": dict(filters)})
+    table.attrs.update({"by": by, "filters": dict(filters), "unassigned": len(segments) - len(keyed)})
     return table
 
 

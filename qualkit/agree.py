@@ -6,10 +6,16 @@ take the segment-level coding tables qualkit produces and report agreement per c
 Krippendorff's alpha follows Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability": values are
 paired within units (coincidence matrix), units coded by fewer than two coders are left out, and
 ``alpha = 1 - D_o / D_e``.
+
+Missing values are ``None``, NaN, ``pd.NA`` and ``pd.NaT`` (never a category). When the data have no variation
+(every coder gave every unit the same value, e.g. a code nobody used) agreement is undefined: alpha is 0/0 and
+kappa's expected agreement is 1. Both then return NaN, as Krippendorff (2011) and scikit-learn's
+``cohen_kappa_score`` do, instead of a perfect score that would flatter an average over codes.
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 from itertools import combinations
 
@@ -30,8 +36,8 @@ def percent_agreement(a: Sequence, b: Sequence) -> float:
 def cohen_kappa(a: Sequence, b: Sequence) -> float:
     """Cohen's kappa for two coders on nominal values (units missing in either are left out).
 
-    Returns 1.0 when both coders use one and the same value throughout (perfect, if uninformative, agreement)
-    and NaN when there is nothing to compare.
+    Returns NaN when there is nothing to compare, and when both coders use one and the same value throughout:
+    chance agreement is then 1 and kappa is 0/0 (undefined, as in scikit-learn's ``cohen_kappa_score``).
     """
     pairs = [(x, y) for x, y in zip(a, b, strict=True) if not _missing(x) and not _missing(y)]
     if not pairs:
@@ -45,12 +51,19 @@ def cohen_kappa(a: Sequence, b: Sequence) -> float:
     observed = np.trace(table) / n
     expected = float((table.sum(axis=1) @ table.sum(axis=0)) / n**2)
     if expected == 1.0:
-        return 1.0 if observed == 1.0 else 0.0
+        return float("nan")
     return float((observed - expected) / (1 - expected))
 
 
-def krippendorff_alpha(data: Sequence[Sequence] | np.ndarray, level: str = "nominal") -> float:
-    """Krippendorff's alpha for reliability data of shape (coders, units); NaN or None marks a missing value.
+def krippendorff_alpha(
+    data: Sequence[Sequence] | np.ndarray, level: str = "nominal", order: Sequence | None = None
+) -> float:
+    """Krippendorff's alpha for reliability data of shape (coders, units); None, NaN or ``pd.NA`` marks a
+    missing value.
+
+    ``order`` gives the ranks of the values for the ordinal level (e.g. ``["lav", "middels", "høy"]``); without
+    it numbers are ordered by value and other values alphabetically. Returns NaN when no unit was coded by two
+    coders or when the data have no variation (alpha is then 0/0, undefined).
 
     >>> round(krippendorff_alpha([[1, 0, 1, 1], [1, 0, 1, 0]]), 3)
     0.533
@@ -62,7 +75,7 @@ def krippendorff_alpha(data: Sequence[Sequence] | np.ndarray, level: str = "nomi
     units = [values for values in units if len(values) >= 2]
     if not units:
         return float("nan")
-    values = sorted({v for unit in units for v in unit}, key=_sort_key)
+    values = _ordered_values({v for unit in units for v in unit}, order)
     index = {v: i for i, v in enumerate(values)}
     coincidence = np.zeros((len(values), len(values)))
     for unit in units:
@@ -74,8 +87,8 @@ def krippendorff_alpha(data: Sequence[Sequence] | np.ndarray, level: str = "nomi
     delta = _distance_matrix(values, marginals, level)
     observed = (coincidence * delta).sum() / n
     expected = (np.outer(marginals, marginals) * delta).sum() / (n * (n - 1))
-    if expected == 0:
-        return 1.0 if observed == 0 else float("nan")
+    if expected == 0:  # one value only: no variation, alpha undefined
+        return float("nan")
     return float(1 - observed / expected)
 
 
@@ -83,8 +96,14 @@ def agreement_by_code(codings: Mapping[str, pd.DataFrame], codes: Sequence[str])
     """Agreement per code between coders, each given as a 0/1 table (rows: units, columns: codes).
 
     ``codings`` maps a coder name to its table; rows are aligned on the index, and units a coder has not
-    coded are missing for that coder. Returns one row per code (plus ``overall`` = mean over codes) with
-    the number of units, percent agreement, Krippendorff's alpha and, for exactly two coders, Cohen's kappa.
+    coded are missing for that coder. Returns one row per code (plus ``overall``) with ``units`` (units coded
+    by at least two coders: the units alpha is computed on), ``percent_agreement`` (share of those units on
+    which every coder who coded it gave the same value), Krippendorff's ``alpha`` and, for exactly two coders,
+    Cohen's ``kappa``.
+
+    A code without variation (e.g. nobody used it) has alpha and kappa NaN (undefined) and a ``note`` saying
+    so; ``overall`` is the mean over the codes where each measure is defined, and its ``note`` names the codes
+    left out (also in ``table.attrs["undefined"]``).
     """
     if len(codings) < 2:
         raise ValueError("agreement needs at least two coders")
@@ -93,25 +112,41 @@ def agreement_by_code(codings: Mapping[str, pd.DataFrame], codes: Sequence[str])
     rows = []
     for code in codes:
         matrix = np.array(
-            [codings[name].reindex(index)[code].to_numpy(dtype=float) for name in names], dtype=float
+            [pd.to_numeric(codings[name].reindex(index)[code], errors="coerce").to_numpy(dtype=float)
+             for name in names], dtype=float
         )
-        complete = ~np.isnan(matrix).any(axis=0)
+        pairable = (~np.isnan(matrix)).sum(axis=0) >= 2
+        same = np.nanmax(matrix[:, pairable], axis=0) == np.nanmin(matrix[:, pairable], axis=0)
         row = {
             "code": code,
-            "units": int(complete.sum()),
-            "percent_agreement": float(np.mean(np.all(matrix[:, complete] == matrix[0, complete], axis=0)))
-            if complete.any()
-            else float("nan"),
+            "units": int(pairable.sum()),
+            "percent_agreement": float(same.mean()) if pairable.any() else float("nan"),
             "alpha": krippendorff_alpha(matrix),
         }
         if len(names) == 2:
             row["kappa"] = cohen_kappa(matrix[0], matrix[1])
+        row["note"] = _note(row)
         rows.append(row)
-    table = pd.DataFrame(rows)
-    overall = table.drop(columns="code").mean(numeric_only=True).to_dict()
+    table = pd.DataFrame(rows, columns=["code", "units", "percent_agreement", "alpha",
+                                        *(["kappa"] if len(names) == 2 else []), "note"])
+    undefined = table.loc[table["alpha"].isna() & (table["units"] > 0), "code"].tolist()
+    overall = table.drop(columns=["code", "note"]).mean(numeric_only=True).to_dict()  # NaN (undefined) skipped
     overall["units"] = int(table["units"].max()) if len(table) else 0
+    defined = len(table) - len(undefined)
+    overall["note"] = (f"mean over the {defined} of {len(table)} codes where alpha is defined; left out "
+                       f"(no variation): {', '.join(undefined)}") if undefined else ""
     table = pd.concat([table, pd.DataFrame([{"code": "overall", **overall}])], ignore_index=True)
-    return table.set_index("code")
+    table = table.set_index("code")
+    table.attrs["undefined"] = undefined
+    return table
+
+
+def _note(row: Mapping) -> str:
+    if row["units"] == 0:
+        return "no unit coded by two coders"
+    if np.isnan(row["alpha"]):
+        return "undefined: no variation (every coder gave every unit the same value)"
+    return ""
 
 
 def pairwise_agreement(codings: Mapping[str, pd.DataFrame], codes: Sequence[str]) -> pd.DataFrame:
@@ -143,7 +178,8 @@ def disagreements(codings: Mapping[str, pd.DataFrame], codes: Sequence[str]) -> 
 
 
 def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
+    """None, NaN (Python or NumPy), ``pd.NA`` and ``pd.NaT``: missing, never a category."""
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
 
 
 def _as_object_matrix(data: Sequence[Sequence] | np.ndarray) -> np.ndarray:
@@ -154,7 +190,18 @@ def _as_object_matrix(data: Sequence[Sequence] | np.ndarray) -> np.ndarray:
 
 
 def _sort_key(value: object) -> tuple[int, object]:
-    return (0, value) if isinstance(value, int | float) else (1, str(value))
+    """Numbers (including NumPy scalars) by value, then everything else as text."""
+    return (0, float(value)) if isinstance(value, numbers.Real) else (1, str(value))
+
+
+def _ordered_values(values: set, order: Sequence | None) -> list:
+    """The distinct values in rank order: ``order`` when given (it must cover every value), else :func:`_sort_key`."""
+    if order is None:
+        return sorted(values, key=_sort_key)
+    unknown = [v for v in values if v not in set(order)]
+    if unknown:
+        raise ValueError(f"order does not rank the value(s) {', '.join(map(repr, sorted(unknown, key=_sort_key)))}")
+    return [v for v in dict.fromkeys(order) if v in values]
 
 
 def _distance_matrix(values: list, marginals: np.ndarray, level: str) -> np.ndarray:

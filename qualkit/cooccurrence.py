@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from qualkit.aggregate import resolve_by
+from qualkit.aggregate import keyed_segments, resolve_by
+from qualkit.uncertainty import wilson_score
 
 
 def _binary(segments: pd.DataFrame, codes: Sequence[str]) -> pd.DataFrame:
@@ -66,12 +67,8 @@ def cooccurrence_tidy(
 
 
 def _wilson(k: float, n: float, z: float) -> tuple[float, float]:
-    if n == 0:
-        return 0.0, 1.0
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+    """Wilson score interval for ``k / n`` with quantile ``z``, within [0, 1]."""
+    return (0.0, 1.0) if n == 0 else wilson_score(k / n, n, z)
 
 
 def _normal_sf(z: float) -> float:
@@ -94,7 +91,7 @@ def compare_profiles(
     by = resolve_by(by)
     labels = labels or {}
     z = _z(level)
-    keyed = segments[segments[by].notna() & (segments[by].astype(str) != "")]
+    keyed = keyed_segments(segments, by)
     binary = _binary(keyed, codes)
     groups = keyed[by]
     rows = []
@@ -157,7 +154,7 @@ def profile_distances(
     the themes) and the rest's, and the theme that contributes most to the difference. Largest distance first."""
     by = resolve_by(by)
     labels = labels or {}
-    keyed = segments[segments[by].notna() & (segments[by].astype(str) != "")]
+    keyed = keyed_segments(segments, by)
     binary = _binary(keyed, codes)
     rows = []
     for kommune in sorted(keyed[by].unique()):

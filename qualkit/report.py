@@ -5,33 +5,46 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from qualkit.aggregate import pivot_themes
 from qualkit.export import write_atomic
 
+MAX_HEATMAP_COLUMNS = 12
+
 
 def heatmap_figure(table: pd.DataFrame, value: str = "share", title: str | None = None):
-    """The matplotlib figure of :func:`heatmap` (themes as rows, kommuner as columns), not yet saved."""
+    """The matplotlib figure of :func:`heatmap`, not yet saved.
+
+    Themes are rows and kommuner columns; with more than ``MAX_HEATMAP_COLUMNS`` kommuner the map is transposed
+    (kommuner as rows), so that it grows downwards and stays readable at page width. Shares use a fixed 0–100 %
+    colour scale, so that colours can be compared between reports.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    wide = pivot_themes(table, value, use_labels=True)
+    wide = pivot_themes(table, value, use_labels=True)  # kommuner × themes
     counts = pivot_themes(table, "segments", use_labels=True)
-    data = wide.T  # themes as rows, kommuner as columns
-    fig, ax = plt.subplots(figsize=(max(6.0, 3.5 + 1.15 * data.shape[1]), 1.2 + 0.6 * data.shape[0]))
-    image = ax.imshow(data.to_numpy(dtype=float), cmap="Blues", aspect="auto", vmin=0)
+    transposed = len(wide.index) > MAX_HEATMAP_COLUMNS
+    data = wide if transposed else wide.T
+    width = 3.5 + 1.15 * data.shape[1] + (1.5 if transposed else 0)
+    fig, ax = plt.subplots(figsize=(max(6.0, width), 1.2 + (0.4 if transposed else 0.6) * data.shape[0]))
+    values = data.to_numpy(dtype=float)
+    top = 1.0 if value == "share" else float(np.nanmax(values, initial=0) or 1)
+    image = ax.imshow(values, cmap="Blues", aspect="auto", vmin=0, vmax=top)
     ax.set_xticks(range(data.shape[1]), data.columns, rotation=35, ha="right")
     ax.set_yticks(range(data.shape[0]), data.index)
-    top = float(data.to_numpy(dtype=float).max() or 1)
-    for i, theme in enumerate(data.index):
-        for j, kommune in enumerate(data.columns):
-            v = float(data.loc[theme, kommune])
+    for i, row in enumerate(data.index):
+        for j, column in enumerate(data.columns):
+            kommune, theme = (row, column) if transposed else (column, row)
+            v = float(data.loc[row, column])
             text = f"{v:.0%}\n({int(counts.loc[kommune, theme])})" if value == "share" else f"{int(v)}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if v > 0.6 * top else "black")
-    label = "Andel av kommunens segmenter" if value == "share" else "Antall segmenter"
+            ax.text(j, i, text, ha="center", va="center", fontsize=7 if transposed else 8,
+                    color="white" if v > 0.6 * top else "black")
+    label = "Andel av kommunens segmenter (skala 0–100 %)" if value == "share" else "Antall segmenter"
     fig.colorbar(image, ax=ax, label=label, format=_percent if value == "share" else None)
     ax.set_title(title or "Tema per kommune")
     fig.tight_layout()
@@ -49,8 +62,8 @@ def heatmap(table: pd.DataFrame, path: str | Path, value: str = "share", title: 
 
 
 def bar_chart_figure(table: pd.DataFrame, title: str | None = None):
-    """One panel per theme: each kommune's share with its interval (``share_low``/``share_high`` when present);
-    thin cells (``few_segments``) are drawn pale."""
+    """One panel per theme: each kommune's share with its interval (``share_low``/``share_high`` when present,
+    at ``table.attrs["level"]``, named in the title); thin cells (``few_segments``) are drawn pale."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -59,8 +72,9 @@ def bar_chart_figure(table: pd.DataFrame, title: str | None = None):
     labels = list(dict.fromkeys(table["label"]))
     kommuner = sorted(table["kommune"].unique(), key=str)
     fig, axes = plt.subplots(len(labels), 1, figsize=(7.5, 0.6 + (0.32 * len(kommuner) + 0.7) * len(labels)),
-                             squeeze=False)
+                             squeeze=False, layout="constrained")  # constrained: the suptitle gets its own space
     top = float(table.get("share_high", table["share"]).max() or 1)
+    error = None
     for ax, label in zip(axes[:, 0], labels, strict=True):
         part = table[table["label"] == label].set_index("kommune").reindex(kommuner)
         shares = part["share"].to_numpy(dtype=float)
@@ -75,8 +89,9 @@ def bar_chart_figure(table: pd.DataFrame, title: str | None = None):
         ax.set_xlim(0, min(1.0, top * 1.1 + 0.02))
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_percent))
         ax.set_title(label, fontsize=10, loc="left")
-    fig.suptitle(title or "Andel av kommunens segmenter, med 95 % intervall", fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))
+    level = table.attrs.get("level")
+    interval = f", med {level:.0%} intervall".replace("%", " %") if error is not None and level else ""
+    fig.suptitle(title or f"Andel av kommunens segmenter{interval}", fontsize=11)
     return fig
 
 
@@ -216,6 +231,8 @@ def _pick_varied(coded: pd.DataFrame, n: int) -> list:
     """Up to ``n`` row labels of ``coded`` (already in order of preference), varying documents and speakers:
     first new documents and new speakers, then new speakers, then the rest."""
     chosen: list = []
+    if n <= 0:
+        return chosen
     for rule in ("document", "speaker", "any"):
         for idx, row in coded.iterrows():
             if len(chosen) == n:
@@ -267,11 +284,11 @@ def quotes_table(
     """For each theme × kommune the ``n`` most representative segments: highest score first (segments of a
     quotable length first), speakers and documents varied, with document, speaker, line reference (when the
     document ``texts`` are given; character offsets otherwise) and a ``citation`` ready to paste."""
-    from qualkit.aggregate import resolve_by
+    from qualkit.aggregate import keyed_segments, resolve_by
 
     by = resolve_by(by)
     labels = labels or {}
-    keyed = segments[segments[by].notna() & (segments[by].astype(str) != "")]
+    keyed = keyed_segments(segments, by)
     rows = []
     for kommune, group in keyed.groupby(by, sort=True):
         for code in codes:

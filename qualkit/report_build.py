@@ -17,7 +17,16 @@ from typing import Any
 
 import pandas as pd
 
-from qualkit.aggregate import BY_LABELS, filter_segments, resolve_by, theme_table_for_people, themes_by_coder
+from qualkit.aggregate import (
+    BY_LABELS,
+    check_codes,
+    filter_segments,
+    keyed_segments,
+    resolve_by,
+    theme_table_for_people,
+    themes_by_coder,
+    unique_labels,
+)
 from qualkit.cooccurrence import compare_profiles, cooccurrence, cooccurrence_tidy, profile_distances
 from qualkit.export import write_atomic, write_csv, write_xlsx
 from qualkit.report import bar_chart_figure, figure_png, heatmap_figure, quotes_table
@@ -52,13 +61,11 @@ def build_report(
     agreement: Any = None,
     min_segments: int = 5,
     min_documents: int = 3,
-    n_boot: int = 1000,
     level: float = 0.95,
     quotes_per_cell: int = 2,
     title: str = "Tema per kommune",
     coder_name: str = "",
     figures: bool = True,
-    seed: int = 0,
     coder: str | None = None,
     **filters,
 ) -> Report:
@@ -72,6 +79,12 @@ def build_report(
     ``segments`` may also be a dict {coder: coded table} (see :func:`qualkit.aggregate.coded_tables`): the report
     is then built on ``coder`` (default ``consensus`` if present, else the first) and gets a ``themes_by_coder``
     table comparing all coders.
+
+    Segments without a value in ``by`` (e.g. an empty kommune) are left out of every table, and the header
+    counts only the segments the tables count (``meta["unassigned"]`` says how many were left out). A selection
+    that matches no segment raises ``ValueError``. ``coder_name`` decides whether ``<code>_score`` columns are
+    read as probabilities (see :func:`qualkit.uncertainty.scores_are_probabilities`): the keyword coder's are not.
+    With a single group, the comparisons with "the rest" (``profiles``, ``distances``) are left out.
     """
     by = resolve_by(by)
     labels = dict(labels or {})
@@ -82,9 +95,16 @@ def build_report(
         coder = coder or ("consensus" if "consensus" in segments else next(iter(segments)))
         coder_name = coder_name or coder
         segments = segments[coder]
-    selected = filter_segments(segments, **filters) if filters else segments
-    options = dict(labels=labels, level=level, n_boot=n_boot, min_segments=min_segments, agreement=agreement,
-                   seed=seed, min_documents=min_documents)
+    if by not in segments:
+        raise KeyError(f"the segment table lacks the column {by}")
+    check_codes(segments, codes)
+    labels = unique_labels(codes, labels)
+    filters = {k: v for k, v in filters.items() if v not in (None, (), [])}
+    selected = keyed_segments(filter_segments(segments, **filters) if filters else segments, by)
+    if selected.empty:
+        raise ValueError(_nothing_selected(segments, by, filters))
+    options = dict(labels=labels, level=level, min_segments=min_segments, agreement=agreement,
+                   min_documents=min_documents, coder_name=coder_name)
     themes = theme_intervals(selected, codes, by=by, **options)
     tables: dict[str, pd.DataFrame] = {"themes": themes}
     if by == "kommune" and "attributed_kommune" in selected and selected["attributed_kommune"].fillna("").ne("").any():
@@ -94,22 +114,68 @@ def build_report(
         tables["themes_by_coder"] = by_coder
     tables["cooccurrence"] = cooccurrence(selected, codes, labels)
     tables["cooccurrence_pairs"] = cooccurrence_tidy(selected, codes, labels)
-    tables["profiles"] = compare_profiles(selected, codes, labels, by=by, level=level)
-    tables["distances"] = profile_distances(selected, codes, labels, by=by)
+    groups = int(themes["kommune"].nunique())
+    if groups > 1:
+        tables["profiles"] = compare_profiles(selected, codes, labels, by=by, level=level)
+        tables["distances"] = profile_distances(selected, codes, labels, by=by)
     tables["quotes"] = quotes_table(selected, codes, labels, by=by, texts=texts, n=quotes_per_cell)
+    before_by = filter_segments(segments, **filters) if filters else segments
     meta = {
         "documents": int(selected["document"].nunique()), "segments": len(selected),
-        "groups": int(themes["kommune"].nunique()), "by": by, "by_label": BY_LABELS.get(by, by),
-        "filters": {k: v for k, v in filters.items() if v not in (None, (), [])}, "coder": coder_name,
+        "unassigned": len(before_by) - len(selected),
+        "groups": groups, "by": by, "by_label": BY_LABELS.get(by, by),
+        "filters": filters, "coder": coder_name,
         "agreement": themes.attrs.get("agreement"), "min_segments": min_segments,
         "min_documents": min_documents, "level": level,
-        "method": themes.attrs.get("method"), "line_numbers": bool(texts),
+        "method": themes.attrs.get("method"), "scores": themes.attrs.get("scores"),
+        "intervals": sorted(set(themes["interval"].dropna())), "line_numbers": bool(texts),
     }
     report = Report(title, codes, labels, by, tables, meta=meta)
     if figures and len(themes):
         report.figures["heatmap"] = figure_png(heatmap_figure(themes, "share", title))
         report.figures["bars"] = figure_png(bar_chart_figure(themes))
     return report
+
+
+def _nothing_selected(segments: pd.DataFrame, by: str, filters: Mapping[str, Any]) -> str:
+    """Why no segment is left: the selection, and the values that exist."""
+    chosen = ", ".join(f"{k}={v}" for k, v in filters.items()) or "no selection"
+    known = [f"{column}: {', '.join(sorted(set(segments[column].dropna().astype(str)) - {''})) or 'none'}"
+             for column in ("kilde", "role") if column in segments]
+    if "dato" in segments:
+        dates = pd.to_datetime(segments["dato"], errors="coerce").dropna()
+        if len(dates):
+            known.append(f"dato: {dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}")
+    return (f"no segment with a value in {by} is left after the selection ({chosen}); "
+            + ("; ".join(known) if known else "the table has no segments"))
+
+
+def interval_sentences(report: Report) -> list[str]:
+    """What the intervals are, in Norwegian: only the methods the tables actually used."""
+    m = report.meta
+    level = f"{m['level']:.0%}"
+    sentences = []
+    if "korn_graubard" in m.get("intervals", []):
+        sentences.append(f"{level} intervall for andelen etter Korn og Graubard: Clopper–Pearson-intervall på "
+                         "effektivt antall segmenter (designeffekt fra hvor ulike dokumentene i gruppen er, "
+                         "justert for antall dokumenter), brukt der gruppen har minst "
+                         f"{m['min_documents']} dokumenter.")
+    if "wilson" in m.get("intervals", []):
+        sentences.append(f"{level} Wilson-intervall over segmentene der gruppen har under {m['min_documents']} "
+                         "dokumenter: segmentene regnes da som uavhengige, så intervallet er trolig for smalt.")
+    if m.get("method") == "both":
+        sentences.append("«(modell)»: intervall for antallet ut fra modellens skårer (Poisson-binomisk), "
+                         "gyldig hvis skårene er kalibrerte sannsynligheter.")
+    elif m.get("scores") == "keyword":
+        sentences.append("Koderen er nøkkelordkoderen: skårene er antall treff, ikke sannsynligheter, så "
+                         "intervallene bygger bare på antallene.")
+    return sentences
+
+
+def unassigned_text(report: Report) -> str:
+    """The header's note on segments left out for lack of a value in ``by`` (empty when none were)."""
+    n = report.meta.get("unassigned", 0)
+    return f" {n} segmenter uten verdi i {report.by} er utelatt fra alle tabellene." if n else ""
 
 
 # --- Norwegian tables for people ---------------------------------------------------------------------------
@@ -120,9 +186,11 @@ THEME_COLUMNS = {
     "documents": "Dokumenter", "speakers": "Talere", "kommune_segments": "Segmenter i alt",
     "expected_share": "Andel forventet (modell)", "score_low": "Andel nedre (modell)",
     "score_high": "Andel øvre (modell)", "few_segments": "Få segmenter", "few_documents": "Få dokumenter",
-    "kommune_documents": "Dokumenter i alt", "interval": "Intervallmetode",
+    "kommune_documents": "Dokumenter i alt", "interval": "Intervallmetode", "design_effect": "Designeffekt",
     "agreement": "Samsvar modell–menneske",
 }
+INTERVAL_NAMES = {"korn_graubard": "Korn–Graubard (dokumenter som klynger)",
+                  "wilson": "Wilson (segmenter, få dokumenter)"}
 SHEET_NAMES = {
     "themes": "Tema per kommune", "themes_about": "Tema omtalt kommune", "overview": "Oversikt",
     "cooccurrence": "Samforekomst", "cooccurrence_pairs": "Samforekomst par", "profiles": "Profiler",
@@ -135,8 +203,7 @@ def _theme_sheet(table: pd.DataFrame) -> pd.DataFrame:
     columns = ["kommune", *[c for c in THEME_COLUMNS if c in table.columns]]
     out = table[columns].rename(columns={"kommune": first, **THEME_COLUMNS})
     if "Intervallmetode" in out:
-        out["Intervallmetode"] = out["Intervallmetode"].map({"bootstrap": "bootstrap over dokumenter",
-                                                             "wilson": "Wilson (segmenter)"})
+        out["Intervallmetode"] = out["Intervallmetode"].map(INTERVAL_NAMES)
     for flag in ("Få segmenter", "Få dokumenter"):
         if flag in out:
             out[flag] = out[flag].map({True: "ja", False: ""})
@@ -164,20 +231,8 @@ def people_tables(report: Report) -> dict[str, pd.DataFrame]:
     out[SHEET_NAMES["cooccurrence_pairs"]] = pairs.rename(columns={
         "label_a": "Tema A", "label_b": "Tema B", "both": "Segmenter med begge", "segments_a": "Segmenter A",
         "segments_b": "Segmenter B", "jaccard": "Jaccard", "lift": "Løft", "segment_ids": "Segment-ID-er"})
-    profiles = t["profiles"]
-    if len(profiles):
-        profiles = profiles.drop(columns=["code"])
-    out[SHEET_NAMES["profiles"]] = profiles.rename(columns={
-        "kommune": first, "label": "Tema", "share": "Andel", "share_rest": "Andel resten",
-        "difference": "Differanse", "diff_low": "Differanse nedre", "diff_high": "Differanse øvre",
-        "p_value": "p-verdi", "segments": "Segmenter", "kommune_segments": "Segmenter i alt"})
-    distances = t["distances"]
-    if len(distances):
-        distances = distances.drop(columns=["most_different_code"])
-    out[SHEET_NAMES["distances"]] = distances.rename(columns={
-        "kommune": first, "js_distance": "Jensen–Shannon-avstand", "most_different_label": "Tema som skiller mest",
-        "profile_share": "Andel av kodingene", "rest_profile_share": "Andel av kodingene resten",
-        "coded_segments": "Kodede segmenter"})
+    if "profiles" in t:
+        out.update(_comparison_sheets(t["profiles"], t["distances"], first))
     quotes = t["quotes"].drop(columns=["code", "start", "end"])
     out[SHEET_NAMES["quotes"]] = quotes.rename(columns={
         "kommune": first, "label": "Tema", "rank": "Nr.", "document": "Dokument", "speaker": "Taler",
@@ -187,6 +242,26 @@ def people_tables(report: Report) -> dict[str, pd.DataFrame]:
     return out
 
 
+def _comparison_sheets(profiles: pd.DataFrame, distances: pd.DataFrame, first: str) -> dict[str, pd.DataFrame]:
+    if len(profiles):
+        profiles = profiles.drop(columns=["code"])
+    if len(distances):
+        distances = distances.drop(columns=["most_different_code"])
+    return {
+        SHEET_NAMES["profiles"]: profiles.rename(columns={
+            "kommune": first, "label": "Tema", "share": "Andel", "share_rest": "Andel resten",
+            "difference": "Differanse", "diff_low": "Differanse nedre", "diff_high": "Differanse øvre",
+            "p_value": "p-verdi", "segments": "Segmenter", "kommune_segments": "Segmenter i alt"}),
+        SHEET_NAMES["distances"]: distances.rename(columns={
+            "kommune": first, "js_distance": "Jensen–Shannon-avstand", "most_different_label": "Tema som skiller mest",
+            "profile_share": "Andel av kodingene", "rest_profile_share": "Andel av kodingene resten",
+            "coded_segments": "Kodede segmenter"}),
+    }
+
+
+ONE_GROUP = "Bare én gruppe: sammenligningen med resten (profiler og avstand) er utelatt."
+
+
 def about_table(report: Report) -> pd.DataFrame:
     """What the tables rest on, as rows of (Hva, Verdi)."""
     m = report.meta
@@ -194,11 +269,14 @@ def about_table(report: Report) -> pd.DataFrame:
         ("Tittel", report.title), ("Dokumenter", m["documents"]), ("Segmenter", m["segments"]),
         ("Gruppert på", f"{m['by']} ({m['by_label']})"), ("Koder", m.get("coder") or "ikke oppgitt"),
         ("Utvalg", ", ".join(f"{k}={v}" for k, v in m["filters"].items()) or "alle segmenter"),
-        ("Intervall", f"{m['level']:.0%}, metode: {m['method']}"),
+        ("Intervall", " ".join(interval_sentences(report))),
+        ("Utelatt", unassigned_text(report).strip() or "ingen segmenter"),
         ("Få segmenter", f"celler med færre enn {m['min_segments']} segmenter er merket"),
         ("Samsvar", report.agreement_text),
         ("Linjenumre", "fra dokumentteksten" if m["line_numbers"] else "ikke tilgjengelig (tegnposisjoner brukes)"),
     ]
+    if "profiles" not in report.tables:
+        rows.append(("Sammenligning", ONE_GROUP))
     return pd.DataFrame(rows, columns=["Hva", "Verdi"]).astype({"Verdi": str})
 
 
@@ -245,7 +323,8 @@ def report_markdown(report: Report) -> str:
     t, m = report.tables, report.meta
     lines = [f"# {report.title}", "",
              f"{m['documents']} dokumenter, {m['segments']} segmenter, {m['groups']} grupper ({m['by_label']})."
-             + (f" Koder: `{m['coder']}`." if m.get("coder") else ""), "", report.agreement_text, ""]
+             + unassigned_text(report) + (f" Koder: `{m['coder']}`." if m.get("coder") else ""), "",
+             report.agreement_text, ""]
     if m["filters"]:
         lines += ["Utvalg: " + ", ".join(f"{k} = {v}" for k, v in m["filters"].items()) + ".", ""]
     sections = [("themes", "Tema per kommune (sagt i kommunen)" if report.by == "kommune" else "Tema per gruppe"),
@@ -253,13 +332,15 @@ def report_markdown(report: Report) -> str:
     for key, heading in sections:
         if key in t:
             lines += [f"## {heading}", "", markdown_table(theme_matrix(t[key], report.labels)), "",
-                      f"Antall segmenter (andel av gruppens segmenter; {m['level']:.0%} intervall ved bootstrap over "
-                      f"dokumenter, Wilson-intervall der gruppen har under {m['min_documents']} dokumenter). "
-                      f"* = færre enn {m['min_segments']} segmenter.", ""]
+                      "Antall segmenter (andel av gruppens segmenter; intervall). "
+                      + " ".join(interval_sentences(report))
+                      + f" * = færre enn {m['min_segments']} segmenter.", ""]
     co = t["cooccurrence"].rename_axis("Tema").reset_index()
     lines += ["## Samforekomst av tema", "", markdown_table(co), "",
               "Antall segmenter kodet med begge tema (diagonalen: med temaet).", ""]
-    profiles = t["profiles"].head(10)
+    profiles = t["profiles"].head(10) if "profiles" in t else pd.DataFrame()
+    if "profiles" not in t:
+        lines += ["## Hvor skiller kommunene seg ut?", "", ONE_GROUP, ""]
     if len(profiles):
         shown = pd.DataFrame({
             "Gruppe": profiles["kommune"], "Tema": profiles["label"], "Andel": profiles["share"].map("{:.0%}".format),
@@ -268,7 +349,7 @@ def report_markdown(report: Report) -> str:
                                        profiles[["difference", "diff_low", "diff_high"]].itertuples(index=False)],
             "p": profiles["p_value"].map("{:.3f}".format)})
         lines += ["## Hvor skiller kommunene seg ut?", "", markdown_table(shown), ""]
-    distances = t["distances"]
+    distances = t["distances"].dropna(subset=["js_distance"]) if "distances" in t else pd.DataFrame()
     if len(distances):
         top = distances.iloc[0]
         lines += [f"Størst avstand fra resten (Jensen–Shannon): **{top['kommune']}** ({top['js_distance']:.2f}), "

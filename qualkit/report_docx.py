@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from qualkit.export import write_atomic
-from qualkit.report_build import Report, people_tables, percent_columns
+from qualkit.report_build import Report, interval_sentences, people_tables, percent_columns, unassigned_text
 
 DOCX_SHEETS = ("Tema per kommune", "Tema omtalt kommune", "Tema per koder", "Samforekomst", "Profiler", "Avstand",
                "Om tabellene")
@@ -49,7 +49,7 @@ def report_document(report: Report):
     document.add_heading(report.title, level=0)
     m = report.meta
     document.add_paragraph(f"{m['documents']} dokumenter, {m['segments']} segmenter, {m['groups']} grupper "
-                           f"({m['by_label']}). {report.agreement_text}")
+                           f"({m['by_label']}).{unassigned_text(report)} {report.agreement_text}")
     sheets = people_tables(report)
     percent = percent_columns(sheets)
     if "heatmap" in report.figures:
@@ -62,7 +62,7 @@ def report_document(report: Report):
         table = sheets[name]
         if name == "Tema per kommune":
             document.add_paragraph(f"Merket «ja» under Få segmenter: færre enn {m['min_segments']} segmenter. "
-                                   f"Intervall: {m['level']:.0%} bootstrap over dokumenter.")
+                                   + " ".join(interval_sentences(report)))
         add_table(document, table, percent.get(name))
         if name == "Tema per kommune" and "bars" in report.figures:
             document.add_picture(io.BytesIO(report.figures["bars"]), width=Cm(15))

@@ -7,7 +7,7 @@ import html
 
 import pandas as pd
 
-from qualkit.report_build import Report, people_tables, percent_columns
+from qualkit.report_build import Report, interval_sentences, people_tables, percent_columns, unassigned_text
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px; margin: 2em auto;
@@ -67,7 +67,7 @@ def report_html(report: Report) -> str:
     m = report.meta
     parts = [f"<h1>{html.escape(report.title)}</h1>",
              f"<p>{m['documents']} dokumenter, {m['segments']} segmenter, {m['groups']} grupper "
-             f"({html.escape(m['by_label'])}).</p>",
+             f"({html.escape(m['by_label'])}).{html.escape(unassigned_text(report))}</p>",
              f"<p class=\"note\">{html.escape(report.agreement_text)}</p>"]
     if "heatmap" in report.figures:
         parts += ["<h2>Tema per kommune</h2>", image_html(report.figures["heatmap"], "Varmekart: tema per kommune")]
@@ -78,8 +78,8 @@ def report_html(report: Report) -> str:
         flag = "Få segmenter" if "Få segmenter" in table else None
         parts.append(table_html(table, percent.get(name), flag))
         if name == "Tema per kommune":
-            parts.append(f"<p class=\"note\">Grå kursiv: færre enn {m['min_segments']} segmenter. Intervall: "
-                         f"{m['level']:.0%} bootstrap over dokumenter i kommunen.</p>")
+            intervals = html.escape(" ".join(interval_sentences(report)))
+            parts.append(f"<p class=\"note\">Grå kursiv: færre enn {m['min_segments']} segmenter. {intervals}</p>")
             if "bars" in report.figures:
                 parts.append(image_html(report.figures["bars"], "Søylediagram: andel per tema og kommune"))
     parts.append("<h2>Sitater</h2>")

@@ -121,6 +121,9 @@ def test_project_create_and_agreement_from_the_command_line(transcript_folder: P
                                  "--disagreements", str(out)])
     assert result.exit_code == 0, result.output
     assert "1 disagreements" in result.output
+    tjenester = next(line for line in result.output.splitlines() if "tjenester" in line and "│" in line)
+    assert "–" in tjenester and "nan" not in result.output  # nobody coded tjenester: κ and α are undefined
+    assert "note:" in result.output
     assert pd.read_csv(out)["code"].tolist() == ["bolig"]
     again = runner.invoke(app, ["project", "create", str(path), "--from", str(transcript_folder)])
     assert again.exit_code == 2 and "exists" in again.output

@@ -116,7 +116,7 @@ def test_quotes_vary_speakers_before_taking_a_second_quote_from_one():
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     built = build_report(FIXTURE, CODES, LABELS, texts=TEXTS, agreement={"measure": "alpha", "overall": 0.74},
-                         min_segments=2, n_boot=100, title="Testrapport", coder_name="model:test")
+                         min_segments=2, title="Testrapport", coder_name="model:test")
     out = tmp_path_factory.mktemp("rapport")
     return built, write_report(built, out)
 
@@ -217,7 +217,7 @@ def test_markdown_report(report):
 
 def test_said_about_table_when_attribution_present():
     about = FIXTURE.assign(attributed_kommune=["Bergen", "Askøy", "", "Askøy", "Askøy"])
-    built = build_report(about, CODES, LABELS, n_boot=50, figures=False)
+    built = build_report(about, CODES, LABELS, figures=False)
     table = built.tables["themes_about"].set_index(["kommune", "code"])
     assert table.loc[("Askøy", "bolig"), ["segments", "kommune_segments"]].tolist() == [2, 3]
     assert "Tema omtalt kommune" in people_tables(built)
@@ -277,7 +277,7 @@ def test_report_from_several_coders_uses_consensus_and_compares_coders():
     from qualkit.aggregate import coded_tables
 
     tables = coded_tables({"anna": anna, "bo": bo, "cai": cai, "model": FIXTURE}, CODES)
-    built = build_report(tables, CODES, LABELS, n_boot=50, figures=False)
+    built = build_report(tables, CODES, LABELS, figures=False)
     assert built.meta["coder"] == "consensus"
     themes = built.tables["themes"].set_index(["kommune", "code"])
     assert themes.loc[("Bergen", "bolig"), "segments"] == 2  # majority: [1, 1, 0] in Bergen
@@ -300,3 +300,164 @@ def test_cli_report_names_the_file_when_it_is_missing_or_not_a_segment_table(tmp
     assert result.exit_code == 2
     assert "annet.csv: not a coded segment table" in result.output and "document, kommune, text" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def _docx_text(path):
+    from docx import Document
+
+    return "\n".join(p.text for p in Document(str(path)).paragraphs)
+
+
+def test_every_report_names_the_interval_method_it_used(report, tmp_path):
+    # The fixture has one document per kommune: every interval is Wilson over segments, none uses documents.
+    built, paths = report
+    assert set(built.tables["themes"]["interval"]) == {"wilson"}
+    for text in (paths["md"].read_text(encoding="utf-8"), paths["html"].read_text(encoding="utf-8"),
+                 _docx_text(paths["docx"])):
+        assert "Wilson-intervall over segmentene" in text
+        assert "bootstrap" not in text and "Korn" not in text
+    # Three documents in Bergen: Korn–Graubard there, Wilson in Askøy, and both are named.
+    three = pd.concat([FIXTURE.assign(document=FIXTURE["document"] + str(i)) for i in range(3)], ignore_index=True)
+    three = pd.concat([three[three["kommune"] == "Bergen"], FIXTURE[FIXTURE["kommune"] == "Askøy"]])
+    mixed = build_report(three, CODES, LABELS, figures=False, coder_name="model:test")
+    paths = write_report(mixed, tmp_path, ["md", "docx"])
+    for text in (paths["md"].read_text(encoding="utf-8"), _docx_text(paths["docx"])):
+        assert "Korn og Graubard" in text and "Wilson-intervall over segmentene" in text
+
+
+def test_keyword_scores_are_not_shown_as_model_probabilities(tmp_path):
+    hits = np.array([[1, 0], [2, 1], [0, 1], [0, 0], [1, 0]])
+    keyword = FIXTURE.assign(bolig_score=hits[:, 0] / (hits[:, 0] + 1), okonomi_score=hits[:, 1] / (hits[:, 1] + 1))
+    for table, coder in ((keyword, ""), (keyword, "keywords:test@1"), (FIXTURE, "keywords:test@1")):
+        built = build_report(table, CODES, LABELS, figures=False, coder_name=coder)
+        themes = built.tables["themes"]
+        assert not {"expected_share", "score_low", "score_high"} & set(themes.columns)
+        assert not any("(modell)" in c for c in people_tables(built)["Tema per kommune"].columns)
+        text = write_report(built, tmp_path, ["md"])["md"].read_text(encoding="utf-8")
+        assert "nøkkelordkoderen" in text and "bygger bare på antallene" in text
+    model = build_report(FIXTURE, CODES, LABELS, figures=False, coder_name="model:test").tables["themes"]
+    assert model["expected_share"].notna().all()
+    from qualkit.uncertainty import theme_intervals
+
+    with pytest.raises(ValueError, match="not probabilities"):
+        theme_intervals(keyword, CODES, method="both")
+
+
+def test_missing_scores_are_left_out_of_the_model_interval_not_counted_as_zero():
+    from qualkit.uncertainty import theme_intervals
+
+    scored = FIXTURE.assign(bolig_score=[0.9, np.nan, 0.1, 0.4, 0.8])
+    with pytest.warns(UserWarning, match="1 of 3 segments have no bolig_score"):
+        table = theme_intervals(scored, CODES).set_index(["kommune", "code"])
+    bergen = table.loc[("Bergen", "bolig")]
+    assert bergen["expected_share"] == pytest.approx((0.9 + 0.1) / 2)
+    assert bergen["unscored_segments"] == 1 and table.loc[("Askøy", "bolig"), "unscored_segments"] == 0
+
+
+def test_missing_code_values_are_an_error_not_zero():
+    from qualkit.aggregate import themes_by_kommune
+
+    holes = FIXTURE.assign(bolig=[1, None, 0, 0, 1])
+    with pytest.raises(ValueError, match=r"bolig \(1 segments\)"):
+        themes_by_kommune(holes, CODES)
+    with pytest.raises(ValueError, match="missing values in code column"):
+        build_report(holes, CODES, LABELS, figures=False)
+
+
+def test_segments_without_kommune_are_left_out_everywhere_and_said_so(tmp_path):
+    blank = FIXTURE.assign(kommune=["Bergen", "Bergen", "Bergen", "", " "])
+    built = build_report(blank, CODES, LABELS, figures=False, texts=TEXTS)
+    assert built.meta["segments"] == 3 == built.tables["themes"]["kommune_segments"].sum() / len(CODES)
+    assert built.meta["documents"] == 1 and built.meta["unassigned"] == 2
+    assert built.tables["cooccurrence"].loc["Bolig", "Bolig"] == 2  # Askøy's bolig segment is not counted
+    text = write_report(built, tmp_path, ["md"])["md"].read_text(encoding="utf-8")
+    assert "3 segmenter, 1 grupper" in text and "2 segmenter uten verdi i kommune er utelatt" in text
+
+
+def test_one_kommune_has_no_comparison_with_an_empty_rest(tmp_path):
+    bergen = FIXTURE[FIXTURE["kommune"] == "Bergen"]
+    built = build_report(bergen, CODES, LABELS, figures=False)
+    assert "profiles" not in built.tables and "distances" not in built.tables
+    sheets = people_tables(built)
+    assert "Profiler" not in sheets and "Sammenligning" in sheets["Om tabellene"]["Hva"].tolist()
+    text = write_report(built, tmp_path, ["md", "html", "docx", "xlsx"])["md"].read_text(encoding="utf-8")
+    assert "Andel resten" not in text and "(nan)" not in text and "Bare én gruppe" in text
+
+
+def test_codes_sharing_a_label_get_the_code_name_added(tmp_path):
+    built = build_report(FIXTURE, CODES, {"bolig": "Økonomi", "okonomi": "Økonomi"})
+    assert built.labels == {"bolig": "Økonomi (bolig)", "okonomi": "Økonomi (okonomi)"}
+    overview = built.tables["overview"]
+    assert {"Økonomi (bolig) (antall)", "Økonomi (okonomi) (antall)"} <= set(overview.columns)
+    assert set(write_report(built, tmp_path)) >= {"xlsx", "md", "html", "docx"}
+
+
+def _cli(tmp_path, table, *options):
+    from typer.testing import CliRunner
+
+    from qualkit.cli.report_cmd import app
+
+    csv = tmp_path / "segments.csv"
+    table.to_csv(csv, index=False)
+    codebook = tmp_path / "book.yaml"
+    codebook.write_text(
+        "name: test\nlabel: Test\nversion: '1'\ncodes:\n"
+        "  - {name: bolig, label: Bolig, definition: x, keywords: [bolig]}\n"
+        "  - {name: okonomi, label: Økonomi, definition: x, keywords: [budsjett]}\n", encoding="utf-8")
+    return CliRunner().invoke(app, [str(csv), "--out", str(tmp_path / "out"), "--codebook", str(codebook), *options])
+
+
+def test_cli_filter_that_matches_nothing_is_an_error_and_writes_nothing(tmp_path):
+    result = _cli(tmp_path, FIXTURE, "--kilde", "fokusgrupper")
+    assert result.exit_code == 2
+    assert "'fokusgrupper'" in result.output and "kilde values in the table: fokusgruppe" in result.output
+    assert not (tmp_path / "out").exists()
+    result = _cli(tmp_path, FIXTURE, "--from", "2026-01-01")
+    assert result.exit_code == 2 and "dato: 2025-01-01 to 2025-01-01" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_names_missing_speaker_and_offset_columns_and_rejects_nonsense_options(tmp_path):
+    result = _cli(tmp_path, FIXTURE.drop(columns=["speaker", "start"]))
+    assert result.exit_code == 2 and "missing column(s) start, speaker" in result.output
+    assert _cli(tmp_path, FIXTURE, "--quotes", "-1").exit_code == 2
+    assert _cli(tmp_path, FIXTURE, "--agreement", "1.7").exit_code == 2
+    result = _cli(tmp_path, FIXTURE, "--level", "0.9", "--formats", "md")
+    assert result.exit_code == 0, result.output
+    assert "90% Wilson-intervall" in (tmp_path / "out" / "rapport.md").read_text(encoding="utf-8")
+
+
+def _many_kommuner(n=40):
+    from qualkit.uncertainty import theme_intervals
+
+    rng = np.random.default_rng(0)
+    rows = [{"document": f"k{k}_{d}.md", "kommune": f"Kommune {k:02d}", "speaker": "D1",
+             "bolig": int(rng.random() < .3), "okonomi": int(rng.random() < .2)}
+            for k in range(n) for d in range(3) for _ in range(10)]
+    return theme_intervals(pd.DataFrame(rows), CODES, LABELS, level=0.90)
+
+
+def test_bar_chart_title_states_the_level_used_and_sits_above_the_panels():
+    from qualkit.report import bar_chart_figure
+
+    fig = bar_chart_figure(_many_kommuner())
+    assert fig._suptitle.get_text() == "Andel av kommunens segmenter, med 90 % intervall"
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    title = fig._suptitle.get_window_extent(renderer)
+    first_panel = fig.axes[0].get_tightbbox(renderer)
+    assert title.y0 >= first_panel.y1  # the title does not overlap the first panel
+
+
+def test_heatmap_with_many_kommuner_is_transposed_and_uses_a_fixed_scale():
+    from qualkit.report import heatmap_figure
+
+    fig = heatmap_figure(_many_kommuner())
+    width, height = fig.get_size_inches()
+    ax = fig.axes[0]
+    assert width <= 12 and height > width  # 40 kommuner as rows, not a 50-inch-wide strip
+    assert [t.get_text() for t in ax.get_yticklabels()][:2] == ["Kommune 00", "Kommune 01"]
+    assert ax.images[0].get_clim() == (0.0, 1.0)  # 38 % is not the darkest blue
+    small = heatmap_figure(build_report(FIXTURE, CODES, LABELS, figures=False).tables["themes"])
+    assert [t.get_text() for t in small.axes[0].get_yticklabels()] == ["Bolig", "Økonomi"]
+    assert small.axes[0].images[0].get_clim() == (0.0, 1.0)

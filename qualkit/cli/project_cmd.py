@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -26,7 +27,7 @@ def create(
     from qualkit.project import Project
 
     try:
-        with Project.create(path, codebook=codebook) as project:
+        with Project.build(path, codebook=codebook) as project:  # all or nothing: no half-made file is left
             report = project.add_documents(documents)
             counts = {name: len(project.segment(name)) for name in unit}
     except (QualkitError, OSError) as error:
@@ -54,7 +55,7 @@ def agreement(
     from qualkit.project import Project
 
     try:
-        with Project.open(path) as project:
+        with Project.open(path, readonly=True) as project:
             result = project.agreement(coders, unit=unit)
     except (QualkitError, OSError, ValueError) as error:
         console.print(f"[red]error:[/red] {error}")
@@ -65,9 +66,21 @@ def agreement(
     for column in columns:
         table.add_column(column, justify="right")
     for code, row in result.table.iterrows():
-        table.add_row(str(code), *[f"{row[c]:.3f}" if c != "units" else str(int(row[c])) for c in columns])
+        table.add_row(str(code), *[_figure(row[c], c) for c in columns])
     Console().print(table)
+    if "note" in result.table.columns:
+        for code, note in result.table["note"].items():
+            if isinstance(note, str) and note:
+                console.print(f"[cyan]note:[/cyan] {code}: {note}")
     console.print(f"{len(result.disagreements)} disagreements")
     if out is not None:
         write_csv(result.disagreements, out)
         console.print(f"wrote them to {out}")
+
+
+def _figure(value, column: str) -> str:
+    """A table cell: units as a whole number; κ, α and agreement with three decimals, or «–» when undefined
+    (no variation in a code's codings: every coder coded every segment the same way)."""
+    if pd.isna(value):
+        return "–"
+    return str(int(value)) if column == "units" else f"{value:.3f}"

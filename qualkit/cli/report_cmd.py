@@ -6,7 +6,8 @@ The lead registers it on the main app::
     app.command(name="report")(report_cmd.report)     # or app.add_typer(report_cmd.app, name="report")
 
 Input: a coded segment table (CSV, as written by ``qualkit code`` / ``qualkit run``), a corpus folder (coded now with
-the keyword coder) or a project file (``.qualkit``, read with ``Project.open(path).coded_table(coder)``).
+the default coder, the classifier) or a project file (``.qualkit``, read with
+``Project.open(path).coded_table(coder)``).
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def load_coded(source: Path, coder: str | None = None, codebook: Path | None = N
     if not source.is_file():
         raise QualkitError(f"{source}: no such segment table, corpus folder or project file")
     table = pd.read_csv(source, keep_default_na=False, na_values=[""], dtype={"speaker": str, "role": str})
-    missing = [c for c in ("document", "kommune", "text", *book.code_names) if c not in table.columns]
+    required = ("document", "kommune", "text", "start", "end", "speaker", *book.code_names)
+    missing = [c for c in required if c not in table.columns]
     if missing:
         raise QualkitError(f"{source}: not a coded segment table (as written by `qualkit run` or `qualkit code`): "
                            f"missing column(s) {', '.join(missing)}")
@@ -73,12 +75,16 @@ def report(
     exclude_role: Annotated[list[str] | None, typer.Option("--exclude-role", help="Leave out these roles.")] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="First date (YYYY-MM-DD).")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Last date (YYYY-MM-DD).")] = None,
-    min_segments: Annotated[int, typer.Option("--min-segments", help="Flag cells with fewer segments.")] = 5,
-    agreement: Annotated[float | None, typer.Option("--agreement", help="Model–human agreement (e.g. α).")] = None,
+    min_segments: Annotated[int, typer.Option("--min-segments", min=0, help="Flag cells with fewer segments.")] = 5,
+    min_documents: Annotated[int, typer.Option(
+        "--min-documents", min=2, help="Groups with fewer documents get a Wilson interval over segments.")] = 3,
+    level: Annotated[float, typer.Option("--level", min=0.5, max=0.999, help="Interval level, e.g. 0.9.")] = 0.95,
+    agreement: Annotated[float | None, typer.Option(
+        "--agreement", min=-1.0, max=1.0, help="Model–human agreement (e.g. α).")] = None,
     formats: Annotated[str, typer.Option("--formats", help="Comma-separated: xlsx,csv,md,html,docx.")]
     = "xlsx,csv,md,html,docx",
     title: Annotated[str, typer.Option("--title", help="Report title.")] = "Tema per kommune",
-    quotes: Annotated[int, typer.Option("--quotes", help="Quotes per theme and kommune.")] = 2,
+    quotes: Annotated[int, typer.Option("--quotes", min=0, help="Quotes per theme and kommune.")] = 2,
 ) -> None:
     """Write theme × kommune tables (with intervals), co-occurrence, profiles and quotes as xlsx, csv, Markdown,
     HTML and docx."""
@@ -96,6 +102,7 @@ def report(
                    "date_from": date_from, "date_to": date_to}
         built = build_report(
             table, book.code_names, book.labels, by=by, texts=found_texts, min_segments=min_segments,
+            min_documents=min_documents, level=level,
             agreement={"measure": "alpha", "overall": agreement} if agreement is not None else None,
             quotes_per_cell=quotes, title=title, coder_name=coder_name,
             **{k: v for k, v in filters.items() if v not in (None, ())},
@@ -106,5 +113,7 @@ def report(
         raise typer.Exit(code=2) from error
     meta = built.meta
     typer.echo(f"{meta['documents']} documents, {meta['segments']} segments, {meta['groups']} groups ({built.by}).")
+    if meta["unassigned"]:
+        typer.echo(f"  left out {meta['unassigned']} segments without a value in {built.by}", err=True)
     for name, path in paths.items():
         typer.echo(f"  wrote {name:24} {path}")
