@@ -81,7 +81,7 @@ def test_newer_file_is_refused(project_path: Path):
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     db.commit()
     db.close()
-    with pytest.raises(ProjectError, match=r"newer qualkit \(schema version 2"):
+    with pytest.raises(ProjectError, match=rf"newer qualkit \(schema version {SCHEMA_VERSION + 1}"):
         Project.open(project_path)
 
 
@@ -97,7 +97,7 @@ def test_older_file_is_migrated_in_one_transaction(project_path: Path):
 def test_failed_migration_leaves_the_file_unchanged(project_path: Path):
     broken = ["ALTER TABLE memos ADD COLUMN mood TEXT", "ALTER TABLE no_such_table ADD COLUMN x"]
     connection = connect(project_path)
-    with pytest.raises(ProjectError, match="migration to schema version 2 failed.*unchanged"):
+    with pytest.raises(ProjectError, match=f"migration to schema version {SCHEMA_VERSION + 1} failed.*unchanged"):
         migrate(connection, project_path, [*MIGRATIONS, broken])
     assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert "mood" not in [r[1] for r in connection.execute("PRAGMA table_info(memos)")]
@@ -504,3 +504,138 @@ def test_two_processes_coding_at_once(project_path: Path):
     assert times.loc["P1", "min"] < times.loc["P2", "max"] and times.loc["P2", "min"] < times.loc["P1", "max"], (
         "the writers did not overlap, so this test proved nothing")
     print(f"two writers: {2 * n} single-coding transactions in {elapsed:.2f}s ({2 * n / elapsed:.0f}/s)")
+
+
+# -- atomic creation, read-only opening, bulk span coding, span memos (review s16) ----------------------------
+def test_a_failed_create_leaves_no_file(tmp_path: Path):
+    """Finding 12: a project is built in a temporary file and only then given its name."""
+    from typer.testing import CliRunner
+
+    from qualkit.cli.project_cmd import app
+
+    path = tmp_path / "p.qualkit"
+    result = CliRunner().invoke(app, ["create", str(path), "--from", str(tmp_path / "finnes_ikke")])
+    assert result.exit_code == 2 and "not found" in result.output
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(KeyboardInterrupt), Project.build(path) as project:
+        project.add_documents(DEMO)
+        raise KeyboardInterrupt  # Ctrl-C while segmenting
+    assert list(tmp_path.iterdir()) == []
+    result = CliRunner().invoke(app, ["create", str(path), "--from", str(DEMO)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.qualkit"]
+    with Project.open(path) as project:
+        assert len(project.documents()) > 0 and len(project.segments()) > 0
+    with pytest.raises(ProjectError, match="exists already"), Project.build(path):
+        pass
+
+
+def test_reading_does_not_wait_for_a_writer(project_path: Path, monkeypatch):
+    """Finding 10: opening an up-to-date file takes no lock; a write that has to wait says the project is locked."""
+    from qualkit.project import schema
+
+    monkeypatch.setattr(schema, "BUSY_TIMEOUT_S", 0.2)
+    writer = sqlite3.connect(project_path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO meta VALUES ('x', 'y')")
+    try:
+        started = time.monotonic()
+        with Project.open(project_path, readonly=True) as project:
+            assert len(project.documents()) > 0
+            with pytest.raises(ProjectError, match="cannot be written"):
+                project.add_memo("nei")
+        with Project.open(project_path) as project:  # an ordinary open does not wait either
+            assert project.codings().empty
+            with pytest.raises(ProjectError, match="locked by another process"):
+                project.add_memo("vent")
+        assert time.monotonic() - started < 5
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+@pytest.mark.skipif(not shutil.which("unshare") or os.geteuid() != 0, reason="needs unshare and root to mount "
+                    "a folder read-only")
+def test_a_project_in_a_read_only_folder_can_be_read(project_path: Path, tmp_path: Path):
+    """Finding 10: a project on a read-only share or stick can be exported."""
+    folder = project_path.parent
+    old = folder / "v1.qualkit"  # a file of an older schema, which cannot be migrated there, is read as it is
+    connection = connect(old, create=True)
+    migrate(connection, old, MIGRATIONS[:1])
+    connection.execute("INSERT INTO meta VALUES ('project_id', 'x')")
+    connection.execute("INSERT INTO memos (text, created_at) VALUES ('gammelt', 'nå')")
+    connection.close()
+    script = (f"from qualkit.project import Project\nwith Project.open({str(project_path)!r}, readonly=True) as p:\n"
+              "    print(len(p.documents()), len(p.segments()))\n"
+              f"with Project.open({str(old)!r}, readonly=True) as p:\n    print(p.memos()['text'].tolist())\n")
+    mount = f"mount --bind {folder} {folder} && mount -o remount,ro,bind {folder} && {sys.executable} -c \"$0\""
+    result = subprocess.run(["unshare", "-m", "sh", "-c", mount, script], capture_output=True, text=True)
+    if "mount" in result.stderr and result.returncode != 0 and "Traceback" not in result.stderr:
+        pytest.skip(f"cannot mount read-only here: {result.stderr.strip()}")
+    assert result.returncode == 0, result.stderr
+    counts, memos = result.stdout.splitlines()
+    documents, segments = map(int, counts.split())
+    assert documents > 0 and segments > 0 and memos == "['gammelt']"
+
+
+def test_code_spans_is_one_action_and_recognises_segment_codings(project: Project):
+    segment = project.segments().iloc[0]
+    document, start, end = segment["document"], int(segment["start"]), int(segment["end"])
+    project.code(segment["segment_id"], "bolig", coder="A")
+    before = len(project.actions())
+    result = project.code_spans([
+        {"document": document, "start": start, "end": end, "code": "bolig"},           # = the segment coding
+        {"document": document, "start": start, "end": start + 4, "code": "okonomi", "memo": "m"},
+        {"document": document, "start": start, "end": start + 4, "code": "okonomi", "memo": "m"},
+        {"document": document, "start": 0, "end": 10 ** 9, "code": "bolig"},
+        {"document": "finnes_ikke.md", "start": 0, "end": 3, "code": "bolig"},
+        {"document": document, "start": start, "end": end, "code": "ukjent"},
+    ], coder="A", kind="refi_import")
+    assert result["status"].tolist() == ["unchanged", "added", "unchanged", "refused", "refused", "refused"]
+    assert "outside the text" in result.at[3, "reason"] and "no document" in result.at[4, "reason"]
+    assert "ukjent" in result.at[5, "reason"]
+    assert len(project.actions()) == before + 1 and len(project.codings("A")) == 2
+    project.undo("A")
+    assert len(project.codings("A")) == 1
+
+
+def test_transaction_is_all_or_nothing(project: Project):
+    before = (len(project.codings()), len(project.memos()))
+    segment_id = project.segments().iloc[0]["segment_id"]
+    with pytest.raises(RuntimeError), project.transaction():
+        project.code(segment_id, "bolig", coder="A")
+        project.add_memo("et notat")
+        with pytest.raises(ProjectError):  # a failed write inside is undone alone; the rest goes on
+            project.code(segment_id, "ukjent", coder="A")
+        raise RuntimeError("stopp")
+    assert (len(project.codings()), len(project.memos())) == before
+    with project.transaction():
+        project.code(segment_id, "bolig", coder="A")
+        project.add_memo("et notat")
+    assert (len(project.codings()), len(project.memos())) == (before[0] + 1, before[1] + 1)
+
+
+def test_memos_on_spans_and_segments_and_no_doubles(project: Project):
+    segment = project.segments().iloc[2]
+    project.add_memo("om spennet", coder="A", document=segment["document"], start=3, end=9)
+    project.add_memo("om segmentet", coder="A", segment_id=segment["segment_id"])
+    first = project.add_memo("igjen", coder="B", if_new=True)
+    assert project.add_memo("igjen", coder="B", if_new=True) == first
+    memos = project.memos().set_index("text")
+    assert (memos.at["om spennet", "start"], memos.at["om spennet", "end"]) == (3, 9)
+    assert (memos.at["om segmentet", "start"], memos.at["om segmentet", "end"]) == (segment["start"], segment["end"])
+    assert pd.isna(memos.at["igjen", "start"]) and len(memos) == 3
+    with pytest.raises(ProjectError, match="span needs a document"):
+        project.add_memo("halv", start=3)
+
+
+def test_a_version_1_file_gets_span_columns_for_memos(tmp_path: Path):
+    path = tmp_path / "v1.qualkit"
+    connection = connect(path, create=True)
+    migrate(connection, path, MIGRATIONS[:1])
+    connection.execute("INSERT INTO meta VALUES ('project_id', 'x')")
+    connection.execute("INSERT INTO memos (text, created_at) VALUES ('gammelt', 'nå')")
+    connection.close()
+    with Project.open(path, readonly=True) as project:  # brought up to date once, then read
+        assert project.memos()[["text", "start"]].astype(object).values.tolist() == [["gammelt", pd.NA]]
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

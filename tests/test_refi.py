@@ -139,10 +139,17 @@ def test_export_content(tmp_path, demo_refi):
     users = {u.get("name") for u in root.findall("q:Users/q:User", ns)}
     assert users == {"Kari", "model:svm", "Ola"}
     # the model coding is marked by a NoteRef to the maskinkoding note; human codings are not
-    marked = [c for c in root.iter(f"{{{NS}}}Coding") if c.find("q:NoteRef", ns) is not None]
+    notes = {n.get("guid"): n for n in root.findall("q:Notes/q:Note", ns)}
+    refs = {c.get("guid"): [notes[r.get("targetGUID")] for r in c.findall("q:NoteRef", ns)]
+            for c in root.iter(f"{{{NS}}}Coding")}
+    marked = [guid for guid, linked in refs.items() if any("maskinkoding" in n.get("name") for n in linked)]
     assert len(marked) == 1
-    note = root.find(f"q:Notes/q:Note[@guid='{marked[0].find('q:NoteRef', ns).get('targetGUID')}']", ns)
-    assert "maskinkoding (model:svm)" in note.get("name")
+    assert "maskinkoding (model:svm)" in refs[marked[0]][0].get("name")
+    # Kari's memo is a note linked from her coding only, written by her
+    (memo,) = [n for linked in refs.values() for n in linked if n.findtext("q:PlainTextContent", namespaces=ns)
+               == "viktig"]
+    kari = root.find("q:Users/q:User[@name='Kari']", ns).get("guid")
+    assert memo.get("creatingUser") == kari and sum(memo in linked for linked in refs.values()) == 1
     selection = root.find("q:Sources/q:TextSource/q:PlainTextSelection", ns)
     assert selection.get("startPosition") == "41" and selection.get("name") == "D1: Husleia er for høy på Alta."
 
@@ -582,3 +589,267 @@ def test_utf16_code_unit_offsets_are_detected_by_selection_names(tmp_path):
     (src,) = load_qdpx(_qdpx(tmp_path / "p.qdpx", _project(f"<Sources>{source}</Sources>"),
                              {"sources/k.txt": raw.encode("utf-8")})).sources
     assert src.text[src.selections[0].start:src.selections[0].end] == part
+
+
+# findings of the s16 review: imports into existing projects, memos, names, atomicity -------------------------------
+def _one_source_qdpx(path: Path, name: str, text: str, part: str, notes: str = "", note_ref: str = "") -> Path:
+    """A qdpx with one source ``name`` and one selection of ``part`` coded by Kari with code A."""
+    start, end = _span(text, part) if "\n" in text else (text.index(part), text.index(part) + len(part))
+    selection = _selection(start, end, part).replace("</PlainTextSelection>", f"{note_ref}</PlainTextSelection>")
+    body = f"<Sources>{_source(_g(), 'internal://k.txt', selection, name)}</Sources>{notes}"
+    return _qdpx(path, _project(body), {"sources/k.txt": text.encode("utf-8")})
+
+
+def _state(path: Path) -> tuple:
+    from qualkit.project import Project
+
+    with Project.open(path, readonly=True) as project:
+        return (project.documents()["text_hash"].tolist(), project.codings().values.tolist(),
+                project.memos().values.tolist(), project.actions().values.tolist())
+
+
+def test_codings_of_a_source_that_was_not_imported_are_left_out(tmp_path):
+    """Finding 1: a source whose name is stored with other text is a conflict; its codings must not be stored on
+    the stored text (they would point at other words)."""
+    from qualkit.project import Project
+    from qualkit.refi import to_project
+
+    with Project.create(tmp_path / "p.qualkit") as project:
+        project.add_documents([Document("bodo.txt", "Kort tekst om bolig og husleie i Bodø.\n")])
+    changed = "Innledning skrevet av Kari i et annet verktøy.\nKort tekst om bolig og husleie i Bodø.\n"
+    report = to_project(load_qdpx(_one_source_qdpx(tmp_path / "k.qdpx", "bodo.txt", changed, "bolig og husleie")),
+                        tmp_path / "p.qualkit")
+    with Project.open(tmp_path / "p.qualkit") as project:
+        assert project.codings().empty
+    (line,) = report[report["element"] == "TextSource"].to_dict("records")
+    assert not line["imported"] and "nor its 1 selection(s) and 1 coding(s)" in line["reason"]
+
+
+def test_import_is_one_transaction_and_one_action_per_coder(tmp_path, monkeypatch):
+    """Finding 8: an import that fails half-way leaves an existing project as it was and creates no new file."""
+    from qualkit.project import Project
+    from qualkit.refi import to_project
+
+    text = "Møte om bolig.\nD1: Husleia er for høy.\nD2: Bostøtten strekker ikke til.\n"
+    note = _g()
+    notes = f'<Notes><Note guid="{note}" name="Memo"><PlainTextContent>Husk.</PlainTextContent></Note></Notes>'
+    qdpx = _one_source_qdpx(tmp_path / "k.qdpx", "møte.txt", text, "Husleia er for høy",
+                            notes=notes, note_ref=f'<NoteRef targetGUID="{note}"/>')
+    with Project.create(tmp_path / "p.qualkit", codebook_from_refi(load_qdpx(qdpx))) as project:
+        project.add_documents([Document("annen.txt", "Annen tekst.\n")])
+    before = _state(tmp_path / "p.qualkit")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated crash after the documents and codings were written")
+
+    monkeypatch.setattr(Project, "add_memo", broken)
+    for target in ("p.qualkit", "ny.qualkit"):
+        with pytest.raises(RuntimeError, match="simulated"):
+            to_project(load_qdpx(qdpx), tmp_path / target)
+    assert _state(tmp_path / "p.qualkit") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k.qdpx", "p.qualkit"]  # no new project, no temp files
+    monkeypatch.undo()
+    to_project(load_qdpx(qdpx), tmp_path / "p.qualkit")
+    with Project.open(tmp_path / "p.qualkit") as project:
+        assert project.actions()[["coder", "kind", "rows"]].values.tolist() == [["Kari", "refi_import", 1]]
+        assert len(project.codings()) == 1 and len(project.memos()) == 1
+
+
+def test_own_export_imported_back_changes_nothing(tmp_path, demo_project_template):
+    """Finding 4: a segment coding and a span coding of the same span, code and coder are one Coding (one GUID);
+    importing the export into the project it came from recognises every coding and memo."""
+    import shutil
+    from collections import Counter
+
+    from lxml import etree
+
+    from qualkit.project import Project
+    from qualkit.refi import from_project, to_project
+
+    path = tmp_path / "p.qualkit"
+    shutil.copy(demo_project_template, path)
+    with Project.open(path) as project:
+        segments = project.segments()
+        first, second = segments.iloc[0], segments.iloc[1]
+        project.decide(first["segment_id"], "Anne", ["bolig"], memo="Annes notat")
+        project.code_span(first["document"], int(first["start"]), int(first["end"]), "bolig", "Anne")
+        project.decide(first["segment_id"], "Bjørn", ["bolig", "okonomi"])
+        project.code_span(second["document"], int(second["start"]) + 2, int(second["end"]), "okonomi", "Bjørn")
+        project.add_memo("Om hele prosjektet", coder="Anne")
+        write_qdpx(from_project(project), tmp_path / "p.qdpx")
+    root = etree.fromstring(zipfile.ZipFile(tmp_path / "p.qdpx").read("project.qde"))
+    guids = Counter(e.get("guid") for e in root.iter(f"{{{NS}}}Coding"))
+    assert len(guids) == 4 and max(guids.values()) == 1  # Anne bolig (segment + span), Bjørn ×3
+    before = _state(path)
+    for _ in range(2):
+        report = to_project(load_qdpx(tmp_path / "p.qdpx"), path)
+        assert report.empty, report
+        assert _state(path) == before
+
+
+def test_memos_are_exported_and_stay_with_their_coder_and_span(tmp_path, demo_project_template):
+    """Findings 2 and 3: memos on the project, a document, a code, a segment and a span go out as notes and come
+    back to the same place; a coder's coding memo stays with that coder; re-importing does not double them."""
+    import shutil
+
+    from qualkit.project import Project
+    from qualkit.refi import from_project, to_project
+
+    path = tmp_path / "p.qualkit"
+    shutil.copy(demo_project_template, path)
+    with Project.open(path) as project:
+        segment = project.segments().iloc[3]
+        document, start, end = segment["document"], int(segment["start"]), int(segment["end"])
+        project.decide(segment["segment_id"], "Anne", ["bolig"], memo="Annes notat æøå 🙂")
+        project.decide(segment["segment_id"], "Bjørn", ["bolig"])
+        project.add_memo("Prosjektmemo", coder="Anne")
+        project.add_memo("Dokumentmemo", coder="Bjørn", document=document)
+        project.add_memo("Kodememo", code="okonomi")
+        project.add_memo("Segmentmemo", coder="Anne", segment_id=segment["segment_id"])
+        project.add_memo("Spennmemo", coder="Anne", document=document, start=start + 1, end=start + 5)
+        write_qdpx(from_project(project), tmp_path / "p.qdpx")
+    for _ in range(2):  # the second import must not add anything
+        assert to_project(load_qdpx(tmp_path / "p.qdpx"), tmp_path / "ny.qualkit").empty
+    with Project.open(tmp_path / "ny.qualkit") as project:
+        memos = project.memos()
+        got = {tuple(r) for r in memos[["coder", "document", "code", "start", "end", "text"]]
+               .astype(object).where(memos.notna(), None).values.tolist()}
+        assert got == {("Anne", "", "", None, None, "Prosjektmemo"),
+                       ("Bjørn", document, "", None, None, "Dokumentmemo"),
+                       ("", "", "okonomi", None, None, "Kodememo"),
+                       ("Anne", document, "", start, end, "Segmentmemo"),
+                       ("Anne", document, "", start + 1, start + 5, "Spennmemo")}
+        codings = project.codings(applied_only=True)
+        assert codings.set_index("coder")["memo"].to_dict() == {"Anne": "Annes notat æøå 🙂", "Bjørn": None}
+
+
+def test_vendor_note_on_a_selection_becomes_a_memo_on_its_span(tmp_path):
+    from qualkit.project import Project
+    from qualkit.refi import to_project
+
+    text = "Møte om bolig.\nD1: Husleia er for høy.\n"
+    note = _g()
+    notes = (f'<Notes><Note guid="{note}" name="Viktig" creatingUser="{USER}"><PlainTextContent>Sjekk tallene.'
+             "</PlainTextContent></Note></Notes>")
+    qdpx = _one_source_qdpx(tmp_path / "k.qdpx", "møte.txt", text, "Husleia er for høy", notes=notes,
+                            note_ref=f'<NoteRef targetGUID="{note}"/>')
+    to_project(load_qdpx(qdpx), tmp_path / "p.qualkit")
+    to_project(load_qdpx(qdpx), tmp_path / "p.qualkit")
+    with Project.open(tmp_path / "p.qualkit") as project:
+        (memo,) = project.memos().to_dict("records")
+        codings = project.codings()
+    assert (memo["coder"], memo["document"], memo["text"]) == ("Kari", "møte.txt", "Viktig\n\nSjekk tallene.")
+    assert text[memo["start"]:memo["end"]] == "Husleia er for høy"
+    assert codings["memo"].isna().all()  # a note on the selection is not copied into the codings
+
+
+@pytest.mark.parametrize("names", [("Kommune", "kommune_kode"), ("Text", "text_kode"), ("Start", "start_kode"),
+                                   ("Bolig score", "bolig_score_kode"), ("Reviewed", "reviewed_kode")])
+def test_code_names_that_are_table_columns_are_renamed(tmp_path, names):
+    """Finding 5: a code named like a segment-table column would overwrite that column in coded_table."""
+    from qualkit.project import Project
+    from qualkit.refi import to_project
+
+    label, expected = names
+    codes = f'<Code guid="{CODE_A}" name="{label}" isCodable="true"/>'
+    text = "Intervjuer: Hvordan er det?\nD1: Husleia er for høy på Alta.\n"
+    source = _source(_g(), "internal://k.txt", _selection(*_span(text, "Husleia er for høy")), "alta.txt")
+    imported = load_qdpx(_qdpx(tmp_path / "k.qdpx", _project(f"<Sources>{source}</Sources>", codes),
+                               {"sources/k.txt": text.encode()}))
+    report = to_project(imported, tmp_path / "p.qualkit")
+    assert report["reason"].str.contains(f"named '{expected}'").sum() == 1
+    with Project.open(tmp_path / "p.qualkit") as project:
+        assert project.codebook.code_names == [expected]
+        assert project.codebook.code(expected).label == label
+        project.segment("turn")
+        table = project.coded_table("Kari")
+    assert table[expected].tolist() == [1]
+    assert table["text"].str.contains("Husleia").all() and table["start"].tolist() == [0]
+    assert table["kommune"].tolist() == [""] and table["reviewed"].tolist() == [True]
+
+
+def test_control_characters_do_not_break_the_export(tmp_path):
+    """Finding 9: text pasted from Word/PDF keeps control characters; XML 1.0 cannot carry them."""
+    text = "D1: Vi har for f\x08å boliger\x01 og husleia er høg.\n"
+    document = Document("ctrl.txt", text, {"kommune": "Alta", "merknad": "feil\x0b"})
+    codings = pd.DataFrame([{"document": "ctrl.txt", "start": 4, "end": 30, "code": "bolig", "coder": "Anne",
+                             "memo": "notat\x07"}])
+    refi = from_documents([document], None, codings)
+    write_qdpx(refi, tmp_path / "c.qdpx")
+    (line,) = [i for i in refi.issues if i.element == "TextSource"]
+    assert "2 control character(s)" in line.reason and "U+0008 at offset 16" in line.reason and line.imported
+    qde = zipfile.ZipFile(tmp_path / "c.qdpx").read("project.qde").decode()
+    assert "for f\ufffdå boliger\ufffd" in qde and "notat\ufffd" in qde
+    if REFI.exists():
+        _assert_valid(qde.encode(), "Project.xsd")
+    (source,) = load_qdpx(tmp_path / "c.qdpx").sources
+    assert source.text == text and (source.selections[0].start, source.selections[0].end) == (4, 30)
+
+
+def test_qdpx_without_codes_imports_into_a_new_project(tmp_path):
+    """Finding 11: transcripts only (or a blank project) become a project with the default codebook."""
+    from qualkit.project import Project
+    from qualkit.refi import to_project
+
+    body = f"<Sources>{_source(_g(), 'internal://k.txt', '', 'volda.txt')}</Sources>"
+    qde = (f'<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="{NS}" name="berre tekst" origin="handmade">'
+           f"{body}</Project>")
+    report = to_project(load_qdpx(_qdpx(tmp_path / "k.qdpx", qde, {"sources/k.txt": b"D1: Bustad.\n"})),
+                        tmp_path / "p.qualkit")
+    assert report["reason"].str.contains("default codebook").any()
+    with Project.open(tmp_path / "p.qualkit") as project:
+        assert project.documents()["document"].tolist() == ["volda.txt"]
+        assert "bolig" in project.codebook.code_names
+
+
+def test_qdc_import_keeps_the_codebooks_keywords(tmp_path, codebook, demo_refi):
+    """Finding 6: REFI-QDA has no keywords or examples; importing a .qdc must not strip them silently."""
+    from qualkit.cli.refi_cmd import app
+    from qualkit.project import Project
+
+    runner = CliRunner()
+    Project.create(tmp_path / "p.qualkit").close()
+    write_qdc(demo_refi, tmp_path / "egen.qdc")
+    result = runner.invoke(app, ["import", str(tmp_path / "egen.qdc"), "--project", str(tmp_path / "p.qualkit")])
+    assert result.exit_code == 0 and "kept" in result.output, result.output
+    with Project.open(tmp_path / "p.qualkit") as project:
+        assert project.codebook.fingerprint == codebook.fingerprint
+    # a changed label and a new code: the hierarchy is taken, the keywords of known codes stay, the rest is named
+    text = (tmp_path / "egen.qdc").read_text(encoding="utf-8")
+    first = codebook.codes[0]
+    text = text.replace(f'name="{first.label}"', 'name="Bolig (ny)"', 1).replace(
+        "</Codes>", f'<Code guid="{_g()}" name="Helse" isCodable="true"/></Codes>')
+    (tmp_path / "ny.qdc").write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["import", str(tmp_path / "ny.qdc"), "--project", str(tmp_path / "p.qualkit")])
+    assert result.exit_code == 0, result.output
+    assert "warning: 1 code(s) have no keywords or examples" in result.output and "helse" in result.output
+    with Project.open(tmp_path / "p.qualkit") as project:
+        merged = project.codebook
+    assert merged.code(first.name).label == "Bolig (ny)" and merged.code(first.name).keywords == first.keywords
+    assert merged.code("helse").keywords == []
+
+
+def test_export_of_a_project_another_process_is_writing(tmp_path, demo_refi, monkeypatch):
+    """Finding 10: export opens read-only, so a writer's lock does not block it; an import says the project is
+    locked instead of printing a traceback."""
+    import sqlite3
+
+    from qualkit.cli.refi_cmd import app
+    from qualkit.project import schema
+    from qualkit.refi import to_project
+
+    write_qdpx(demo_refi, tmp_path / "a.qdpx")
+    to_project(load_qdpx(tmp_path / "a.qdpx"), tmp_path / "p.qualkit")
+    monkeypatch.setattr(schema, "BUSY_TIMEOUT_S", 0.2)
+    writer = sqlite3.connect(tmp_path / "p.qualkit", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO meta VALUES ('x', 'y')")
+    try:
+        runner = CliRunner()
+        result = runner.invoke(app, ["export", str(tmp_path / "p.qualkit"), "--qdpx", str(tmp_path / "b.qdpx")])
+        assert result.exit_code == 0, result.output
+        result = runner.invoke(app, ["import", str(tmp_path / "a.qdpx"), "--project", str(tmp_path / "p.qualkit")])
+        assert result.exit_code == 2 and "locked by another process" in result.output, result.output
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

@@ -55,7 +55,7 @@ def export(project: ProjectArg = None, qdpx: QdpxOpt = None, qdc: QdcOpt = None,
         else:
             from qualkit.project import Project
 
-            with Project.open(project) as opened:
+            with Project.open(project, readonly=True) as opened:
                 refi = from_project(opened, coders=coder)
         if qdpx is not None:
             write_qdpx(refi, qdpx)
@@ -64,6 +64,8 @@ def export(project: ProjectArg = None, qdpx: QdpxOpt = None, qdc: QdcOpt = None,
         if qdc is not None:
             write_qdc(refi, qdc)
             typer.echo(f"wrote {qdc}: {len(refi.all_codes())} codes")
+        for issue in refi.issues:
+            typer.echo(f"  note: {issue.element} {issue.name}: {issue.reason}")
     except QualkitError as error:
         _fail(error)
 
@@ -73,7 +75,15 @@ def import_(file: FileArg, project: IntoOpt = None, labels: LabelsOpt = None, re
             allow_external: ExternalOpt = False) -> None:
     """Import a .qdpx project (sources, codes, codings, cases, variables, notes) or a .qdc codebook."""
     from qualkit.export import write_csv
-    from qualkit.refi import codebook_from_refi, codings_to_labels, load_qdc, load_qdpx, report_table, to_project
+    from qualkit.refi import (
+        codebook_from_refi,
+        codings_to_labels,
+        load_qdc,
+        load_qdpx,
+        merge_codebook,
+        report_table,
+        to_project,
+    )
 
     try:
         if file.suffix.lower() == ".qdc":
@@ -82,12 +92,15 @@ def import_(file: FileArg, project: IntoOpt = None, labels: LabelsOpt = None, re
                 from qualkit.project import Project
 
                 book = codebook_from_refi(refi, file.stem)
+                notes = [f"codebook {book.name} with {len(book.all_codes())} codes set"]
                 if project.exists():
                     with Project.open(project) as opened:
+                        book, notes = merge_codebook(opened.codebook, book)
                         opened.set_codebook(book)
                 else:
                     Project.create(project, book).close()
-                typer.echo(f"{project}: codebook {book.name} with {len(book.all_codes())} codes set")
+                for note in notes:
+                    typer.echo(f"{project}: {note}")
         else:
             refi = load_qdpx(file, allow_external=allow_external)
             if project is not None:

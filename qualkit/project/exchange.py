@@ -80,7 +80,8 @@ def export_coder(project: Project, coder: str, path: str | Path) -> Path:
             "coded_at": row.coded_at,
         })
     for memo in project.memos(coder).to_dict("records"):
-        lines.append({"type": "memo", **{k: memo[k] for k in ("document", "segment_id", "code", "text", "created_at")}})
+        lines.append({"type": "memo", **{k: memo[k] for k in ("document", "segment_id", "code", "text", "created_at")},
+                      **{k: int(memo[k]) for k in ("start", "end") if not pd.isna(memo[k])}})
     header = {
         "type": "header", "format": FORMAT, "version": FORMAT_VERSION, "project_id": project.project_id,
         "coder": coder, "kind": kind, "codebook": project.codebook.fingerprint, "exported_at": now(),
@@ -203,12 +204,13 @@ def _decision(record: dict[str, Any]) -> str:
 
 def _import_memo(db, coder: str, record: dict[str, Any]) -> int:
     fields = (coder, record.get("document", ""), record.get("segment_id", ""), record.get("code", ""),
-              record["text"])
+              record["text"], record.get("start"), record.get("end"))
     exists = db.execute(
-        "SELECT 1 FROM memos WHERE coder = ? AND document = ? AND segment_id = ? AND code = ? AND text = ?", fields
+        "SELECT 1 FROM memos WHERE coder = ? AND document = ? AND segment_id = ? AND code = ? AND text = ? "
+        'AND start IS ? AND "end" IS ?', fields
     ).fetchone()
     if exists:
         return 0
-    db.execute("INSERT INTO memos (coder, document, segment_id, code, text, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-               (*fields, record.get("created_at") or now()))
+    db.execute('INSERT INTO memos (coder, document, segment_id, code, text, start, "end", created_at) '
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (*fields, record.get("created_at") or now()))
     return 1

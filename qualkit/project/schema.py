@@ -2,17 +2,19 @@
 
 The schema version lives in ``PRAGMA user_version``. :data:`MIGRATIONS` is a list of steps; step *i* (a list of
 SQL statements) takes a file from version *i* to *i + 1*. Opening a file runs the missing steps inside one
-``BEGIN IMMEDIATE`` transaction, so a failed or interrupted migration leaves the file as it was. A file whose
-version is newer than this qualkit knows is refused rather than guessed at.
+``BEGIN IMMEDIATE`` transaction, so a failed or interrupted migration leaves the file as it was; a file that is up
+to date is opened without any lock. A file whose version is newer than this qualkit knows is refused.
 
 Statements are run one by one with ``execute`` (never ``executescript``, which would commit on its own).
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 from qualkit.errors import ProjectError
 
@@ -107,15 +109,26 @@ _V1 = [
     )""",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1]
+# Version 2: a memo can be on a character span of a document (a REFI-QDA note on a selection), like a span coding.
+_V2 = [
+    "ALTER TABLE memos ADD COLUMN start INTEGER",
+    'ALTER TABLE memos ADD COLUMN "end" INTEGER',
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def connect(path: str | Path, create: bool = False) -> sqlite3.Connection:
+def connect(path: str | Path, create: bool = False, readonly: bool = False) -> sqlite3.Connection:
     """Open a project file with the settings every connection needs: WAL, busy timeout, foreign keys.
 
     ``isolation_level=None`` turns off the sqlite3 module's implicit transactions; :class:`Project` opens each
     write with ``BEGIN IMMEDIATE`` so that two writers queue on the busy timeout instead of deadlocking.
+
+    ``readonly=True`` never writes and never takes a write lock, so reading works while another process writes.
+    Where the file and its folder are writable it is an ordinary connection with ``PRAGMA query_only`` (so the
+    ``-wal``/``-shm`` files are removed on close as usual); on a read-only folder or medium SQLite's
+    ``mode=ro`` (which leaves empty ``-wal``/``-shm`` files where it can create them).
     """
     path = Path(path)
     if not create:
@@ -125,11 +138,22 @@ def connect(path: str | Path, create: bool = False) -> sqlite3.Connection:
     elif path.exists() and path.stat().st_size > 0:
         raise ProjectError(f"{path}: file exists already; use Project.open to open it")
     try:
+        if readonly and not (os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK)):
+            return _connect_read_only(path)
         connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         connection.execute("PRAGMA synchronous = FULL")
         connection.execute("PRAGMA foreign_keys = ON")
+        if readonly:
+            connection.execute("PRAGMA query_only = ON")
+    except sqlite3.OperationalError as error:
+        if _is_busy(error):
+            raise write_error(path, error) from None
+        if not readonly and not (os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK)):
+            raise ProjectError(f"{path}: the project or its folder is read-only, so it cannot be written "
+                               f"({error}); reading commands such as export still work") from None
+        raise ProjectError(f"{path}: not a usable qualkit project ({error})") from None
     except sqlite3.DatabaseError as error:
         raise ProjectError(f"{path}: not a usable qualkit project ({error})") from None
     if str(mode).lower() != "wal":
@@ -137,6 +161,39 @@ def connect(path: str | Path, create: bool = False) -> sqlite3.Connection:
         raise ProjectError(f"{path}: cannot switch the file to WAL journal mode (got {mode!r}); is it read-only?")
     connection.row_factory = sqlite3.Row
     return connection
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A connection to a file we cannot write. SQLite's ``mode=ro`` needs the ``-shm`` file or a folder it can
+    create it in; a cleanly closed project (no ``-wal``: nobody is writing) in a read-only folder is opened as
+    ``immutable`` instead."""
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    try:
+        connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        if path.with_name(path.name + "-wal").exists():
+            raise
+        connection = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None)
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    connection.row_factory = sqlite3.Row
+    return connection
+
+
+def _is_busy(error: sqlite3.Error) -> bool:
+    return "locked" in str(error) or "busy" in str(error)
+
+
+def write_error(path: str | Path, error: sqlite3.Error) -> ProjectError:
+    """A clear message for a write SQLite refused: locked by another process, or a read-only file/folder."""
+    if _is_busy(error):
+        return ProjectError(f"{path}: the project is locked by another process that is writing to it (waited "
+                            f"{BUSY_TIMEOUT_S:.0f} s); try again when it is done")
+    if "readonly" in str(error) or "read-only" in str(error):
+        return ProjectError(f"{path}: the project cannot be written (opened read-only, or a read-only file or "
+                            "folder); reading commands such as export still work")
+    return ProjectError(f"{path}: writing failed ({error})")
 
 
 def _check_header(path: Path) -> None:
@@ -167,14 +224,19 @@ def migrate(connection: sqlite3.Connection, path: str | Path, migrations: Sequen
     All steps run in one transaction: on any error the file keeps its old version and tables.
     """
     target = len(migrations)
-    connection.execute("BEGIN IMMEDIATE")
+    version = schema_version(connection)
+    if version > target:
+        raise _newer(path, version, target)
+    if version == target and _has_table(connection, "meta"):
+        return version  # nothing to do: no write lock taken, so opening never waits for another writer
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        raise write_error(path, error) from None
     try:
         version = schema_version(connection)
         if version > target:
-            raise ProjectError(
-                f"{path}: the project was written by a newer qualkit (schema version {version}; "
-                f"this qualkit reads up to version {target}). Update qualkit to open it."
-            )
+            raise _newer(path, version, target)
         if version > 0 and not _has_table(connection, "meta"):
             raise ProjectError(f"{path}: an SQLite file, but not a qualkit project (no 'meta' table)")
         if version == 0 and _has_user_tables(connection):
@@ -194,6 +256,11 @@ def migrate(connection: sqlite3.Connection, path: str | Path, migrations: Sequen
         connection.execute("ROLLBACK")
         raise
     return version
+
+
+def _newer(path: str | Path, version: int, target: int) -> ProjectError:
+    return ProjectError(f"{path}: the project was written by a newer qualkit (schema version {version}; "
+                        f"this qualkit reads up to version {target}). Update qualkit to open it.")
 
 
 def _has_table(connection: sqlite3.Connection, name: str) -> bool:

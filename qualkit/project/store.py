@@ -13,8 +13,12 @@ Every coding write is also an *action* in a log that :meth:`Project.undo` walks 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import os
+import shutil
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,7 +31,7 @@ import pandas as pd
 from qualkit.codebook import DEFAULT_CODEBOOK, Codebook, parse_codebook
 from qualkit.errors import ProjectError
 from qualkit.ingest import Document, Speaker, has_kommune_from_folder, read_corpus
-from qualkit.project.schema import SCHEMA_VERSION, connect, migrate, schema_version
+from qualkit.project.schema import SCHEMA_VERSION, connect, migrate, schema_version, write_error
 from qualkit.segment import EXTRA_COLUMNS, SEGMENT_COLUMNS, segment_documents
 
 SEGMENT_TABLE_COLUMNS = SEGMENT_COLUMNS + EXTRA_COLUMNS
@@ -36,6 +40,7 @@ CODING_COLUMNS = [
 ]
 _KEY = ("coder", "code", "document", "segment_id", "start", "end")
 _MODEL_PREFIXES = ("model:", "keywords:", "classifier:")
+_SAVEPOINTS = itertools.count()
 
 
 def text_hash(text: str) -> str:
@@ -60,39 +65,82 @@ class Project:
         self._connection: sqlite3.Connection | None = connection
         self._codebook: Codebook | None = None
         self._codebook_fp: str | None = None
+        self._file_version = SCHEMA_VERSION  # older only for a file opened read-only that could not be migrated
 
     # -- opening and closing ------------------------------------------------------------------------------
     @classmethod
     def create(cls, path: str | Path, codebook: Codebook | str | Path | None = None) -> Project:
         """Create a new project file at ``path`` (refused if the file exists) with ``codebook`` (default:
-        qualkit's ``boligsosialt.yaml``)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        connection = connect(path, create=True)
-        migrate(connection, path)
-        project = cls(path, connection)
-        with project._transaction():
-            project._db.execute("INSERT INTO meta VALUES ('project_id', ?)", (uuid.uuid4().hex,))
-            project._db.execute("INSERT INTO meta VALUES ('created_at', ?)", (now(),))
-        project.set_codebook(codebook)
-        return project
+        qualkit's ``boligsosialt.yaml``). The file appears complete or not at all (see :meth:`build`)."""
+        with cls.build(path, codebook):
+            pass
+        return cls.open(path)
 
     @classmethod
-    def open(cls, path: str | Path) -> Project:
-        """Open an existing project; an older file is migrated (in one transaction), a newer one refused."""
+    @contextmanager
+    def build(cls, path: str | Path, codebook: Codebook | str | Path | None = None) -> Iterator[Project]:
+        """Create a project and fill it in the ``with`` block, all or nothing: it is built in a temporary file
+        beside ``path`` and moved into place only when the block succeeds. An error or Ctrl-C leaves no file,
+        so the next attempt is not refused with "file exists already". The project is closed at the end.
+
+        >>> with Project.build("studie.qualkit") as project:    # doctest: +SKIP
+        ...     project.add_documents("corpora/demo")
+        ...     project.segment("turn")
+        """
         path = Path(path)
-        connection = connect(path)
+        if path.exists() and (path.is_dir() or path.stat().st_size > 0):  # an empty file may be replaced
+            raise ProjectError(f"{path}: file exists already; use Project.open to open it")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent)) / path.name
         try:
-            if schema_version(connection) == 0:
+            connection = connect(temporary, create=True)
+            project = cls(path, connection)  # path: error messages name the file the user asked for
+            try:
+                migrate(connection, path)
+                with project._transaction():
+                    project._db.execute("INSERT INTO meta VALUES ('project_id', ?)", (uuid.uuid4().hex,))
+                    project._db.execute("INSERT INTO meta VALUES ('created_at', ?)", (now(),))
+                project.set_codebook(codebook)
+                yield project
+            finally:
+                project.close()  # the last connection folds the WAL into the file
+            _move_into_place(temporary, path)
+        finally:
+            shutil.rmtree(temporary.parent, ignore_errors=True)
+
+    @classmethod
+    def open(cls, path: str | Path, readonly: bool = False) -> Project:
+        """Open an existing project; an older file is migrated (in one transaction), a newer one refused.
+
+        ``readonly=True`` never writes or locks: for exports and reports, for a project another process is
+        writing to, and for a file in a read-only folder. An older file cannot be migrated then (reported).
+        """
+        path = Path(path)
+        connection = connect(path, readonly=readonly)
+        try:
+            version = schema_version(connection)
+            if version == 0:
                 raise ProjectError(f"{path}: an SQLite file without a qualkit schema (Project.create makes a project)")
-            migrate(connection, path)
+            if readonly and version < SCHEMA_VERSION:
+                try:  # an older file is brought up to date once, in its own short transaction …
+                    cls.open(path).close()
+                except ProjectError:
+                    pass  # … unless it cannot be written: then it is read as it is
+                else:
+                    connection.close()
+                    return cls.open(path, readonly=True)
+            else:
+                migrate(connection, path)
+            project = cls(path, connection)
+            project._file_version = version
+            if project.meta("project_id") is None:
+                raise ProjectError(f"{path}: not a qualkit project (no project id)")
+        except sqlite3.DatabaseError as error:
+            connection.close()
+            raise ProjectError(f"{path}: not a usable qualkit project ({error})") from None
         except BaseException:
             connection.close()
             raise
-        project = cls(path, connection)
-        if project.meta("project_id") is None:
-            connection.close()
-            raise ProjectError(f"{path}: not a qualkit project (no project id)")
         return project
 
     @property
@@ -148,14 +196,47 @@ class Project:
         return "\n".join(row[0] for row in self._db.execute("PRAGMA integrity_check"))
 
     @contextmanager
+    def transaction(self) -> Iterator[Project]:
+        """Group several writes into one all-or-nothing transaction (an import, say): the writes inside (each
+        an ordinary method call) commit together at the end of the ``with`` block, or not at all.
+
+        >>> with project.transaction():                         # doctest: +SKIP
+        ...     project.add_documents(documents)
+        ...     project.code_spans(spans, coder="Kari")
+        """
+        with self._transaction():
+            yield self
+
+    @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
+        """``BEGIN IMMEDIATE … COMMIT``; inside an open transaction a savepoint, so that a write that fails (and
+        is reported by the caller) is undone alone while the outer transaction goes on."""
+        db = self._db
+        if db.in_transaction:
+            name = f"qualkit_{next(_SAVEPOINTS)}"
+            db.execute(f"SAVEPOINT {name}")
+            try:
+                yield db
+            except BaseException:
+                db.execute(f"ROLLBACK TO {name}")
+                db.execute(f"RELEASE {name}")
+                raise
+            db.execute(f"RELEASE {name}")
+            return
         try:
-            yield self._db
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise write_error(self.path, error) from None
+        try:
+            yield db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
+        try:
+            db.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            db.execute("ROLLBACK")
+            raise write_error(self.path, error) from None
 
     # -- codebook -----------------------------------------------------------------------------------------
     def set_codebook(self, codebook: Codebook | str | Path | None = None) -> Codebook:
@@ -371,6 +452,49 @@ class Project:
         with self._action(coder, "code_span") as action:
             action.set(key, 1, score, memo)
 
+    def code_spans(self, spans: Iterable[dict[str, Any]], coder: str, kind: str = "code_spans") -> pd.DataFrame:
+        """Code many character spans for one coder in one transaction and one undoable action (an import).
+
+        ``spans``: dicts with ``document, start, end, code`` and optionally ``memo`` and ``coded_at``. A span
+        that the coder already has as a *segment* coding of the same code and offsets (value 1) is recognised and
+        not stored a second time: importing your own export back changes nothing. Returns one row per span:
+        ``document, start, end, code, status`` (``added``, ``unchanged`` or ``refused``) and ``reason``.
+        """
+        rows = []
+        lengths: dict[str, int | None] = {}
+        with self._action(coder, kind) as action:
+            for span in spans:
+                document, start, end = span["document"], int(span["start"]), int(span["end"])
+                row = {"document": document, "start": start, "end": end, "code": span["code"], "status": "refused",
+                       "reason": ""}
+                rows.append(row)
+                if document not in lengths:
+                    found = action.db.execute("SELECT length(text) AS n FROM documents WHERE name = ?",
+                                              (document,)).fetchone()
+                    lengths[document] = None if found is None else found["n"]
+                if lengths[document] is None:
+                    row["reason"] = f"no document {document!r}"
+                    continue
+                if not 0 <= start < end <= lengths[document]:
+                    row["reason"] = f"span [{start}, {end}) is outside the text (0–{lengths[document]}) or empty"
+                    continue
+                try:
+                    code = self._code_name(span["code"])
+                except ProjectError as error:
+                    row["reason"] = str(error)
+                    continue
+                row["code"] = code
+                as_segment = action.db.execute(
+                    'SELECT 1 FROM codings WHERE coder = ? AND code = ? AND document = ? AND start = ? AND "end" = ? '
+                    "AND segment_id != '' AND value = 1", (coder, code, document, start, end)).fetchone()
+                if as_segment is not None:
+                    row["status"], row["reason"] = "unchanged", "already coded as a segment"
+                    continue
+                changed = action.set((coder, code, document, "", start, end), 1, None, span.get("memo"),
+                                     coded_at=span.get("coded_at"))
+                row["status"] = "added" if changed else "unchanged"
+        return pd.DataFrame(rows, columns=["document", "start", "end", "code", "status", "reason"])
+
     def add_model_codings(self, coded: pd.DataFrame, coder_name: str, codes: Sequence[str] | None = None) -> int:
         """Store a coder's output: a segment table with ``segment_id``, ``<code>`` 0/1 and optionally
         ``<code>_score`` columns (e.g. :func:`qualkit.code.apply_coder`'s result). Returns rows written.
@@ -536,24 +660,44 @@ class Project:
                 if r["coder"] == latest}
 
     # -- memos --------------------------------------------------------------------------------------------
-    def add_memo(self, text: str, coder: str = "", document: str = "", segment_id: str = "", code: str = "") -> int:
-        """Store a memo (about the project, a document, a segment or a code); returns its id."""
+    def add_memo(self, text: str, coder: str = "", document: str = "", segment_id: str = "", code: str = "",
+                 start: int | None = None, end: int | None = None, if_new: bool = False) -> int:
+        """Store a memo (about the project, a document, a segment, a character span ``[start, end)`` of a
+        document, or a code); returns its id. ``if_new=True`` does not store a memo that is already there (same
+        coder, place and text) and returns the stored one's id: re-importing a file does not double its memos."""
         if not text.strip():
             raise ProjectError("a memo needs text")
         if segment_id and not document:
             document = self._segment(segment_id)["document"]
+        if (start is None) != (end is None) or (start is not None and not document):
+            raise ProjectError("a memo on a span needs a document, start and end")
+        fields = (coder, document, segment_id, self._code_name(code) if code else "", text, start, end)
         with self._transaction() as db:
+            if if_new:
+                row = db.execute(
+                    "SELECT id FROM memos WHERE coder = ? AND document = ? AND segment_id = ? AND code = ? "
+                    'AND text = ? AND start IS ? AND "end" IS ?', fields).fetchone()
+                if row is not None:
+                    return int(row["id"])
             cursor = db.execute(
-                "INSERT INTO memos (coder, document, segment_id, code, text, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (coder, document, segment_id, self._code_name(code) if code else "", text, now()),
-            )
+                'INSERT INTO memos (coder, document, segment_id, code, text, start, "end", created_at) '
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (*fields, now()))
         return int(cursor.lastrowid)
 
     def memos(self, coder: str | None = None) -> pd.DataFrame:
-        query, params = "SELECT * FROM memos", ()
+        """One row per memo: id, coder, document, segment_id, code, text, created_at, start, end (the span of a
+        memo on a span or a segment; else missing)."""
+        span = ('COALESCE(m.start, s.start) AS start, COALESCE(m."end", s."end") AS "end"' if self._file_version >= 2
+                else 's.start AS start, s."end" AS "end"')  # a schema-1 file (read-only) has no span memos
+        query = (
+            f"SELECT m.id, m.coder, m.document, m.segment_id, m.code, m.text, m.created_at, {span} "
+            "FROM memos m LEFT JOIN segments s ON m.segment_id != '' AND s.segment_id = m.segment_id"
+        )
+        params: tuple = ()
         if coder is not None:
-            query, params = query + " WHERE coder = ?", (coder,)
-        return pd.read_sql_query(query + " ORDER BY id", self._db, params=params)
+            query, params = query + " WHERE m.coder = ?", (coder,)
+        table = pd.read_sql_query(query + " ORDER BY m.id", self._db, params=params)
+        return table.astype({"start": "Int64", "end": "Int64"})
 
     # -- exchange and reliability (in their own modules) --------------------------------------------------
     def export_coder(self, coder: str, path: str | Path) -> Path:
@@ -624,6 +768,21 @@ class _Action:
         self.db.execute(_DELETE, key)
         self.changes.append({"key": list(key), "before": before})
         return 1
+
+
+def _move_into_place(temporary: Path, path: Path) -> None:
+    """Give the finished file its name; refused (the temporary file is dropped) if ``path`` appeared meanwhile."""
+    if path.is_file() and path.stat().st_size == 0:
+        os.replace(temporary, path)
+        return
+    try:
+        os.link(temporary, path)  # unlike a rename, never replaces a file another process created meanwhile
+    except FileExistsError:
+        raise ProjectError(f"{path}: file exists already (created while this project was being built)") from None
+    except OSError:
+        if path.exists():
+            raise ProjectError(f"{path}: file exists already") from None
+        os.replace(temporary, path)  # a file system without hard links
 
 
 def _json(value: Any) -> str:

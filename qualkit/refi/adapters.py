@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from qualkit.codebook import Code, Codebook
+from qualkit.codebook import DEFAULT_CODEBOOK, Code, Codebook, load_codebook
 from qualkit.errors import QualkitError, RefiError
 from qualkit.ingest import Document
+from qualkit.refi.export import NOT_XML
 from qualkit.refi.model import (
     RefiCase,
     RefiCode,
@@ -38,6 +39,7 @@ from qualkit.refi.model import (
     is_model_coder,
     stable_guid,
 )
+from qualkit.segment import ATTRIBUTION_COLUMNS, EXTRA_COLUMNS, SEGMENT_COLUMNS
 
 if TYPE_CHECKING:
     from qualkit.project import Project
@@ -50,9 +52,16 @@ TABLE_COLUMNS = ["source", "selection", "start", "end", "code", "code_path", "co
 
 # qualkit → REFI ------------------------------------------------------------------------------------------------
 def from_documents(documents: Sequence[Document], codebook: Codebook | None = None,
-                   codings: pd.DataFrame | None = None, name: str = "qualkit") -> RefiProject:
+                   codings: pd.DataFrame | None = None, name: str = "qualkit",
+                   memos: pd.DataFrame | None = None) -> RefiProject:
     """A REFI project from documents, a codebook and a coding table (columns ``document, start, end, code,
-    coder``; optional ``memo``). Every GUID is derived from qualkit ids, so exports are stable."""
+    coder``; optional ``memo`` and ``coded_at``). Every GUID is derived from qualkit ids, so exports are stable.
+
+    A coding table may hold the same span, code and coder twice (a segment coding and a span coding of the same
+    span): it becomes one ``Coding``. A coding's memo becomes a ``Note`` linked from that coding only, so it stays
+    with its coder. ``memos`` (:meth:`Project.memos`'s columns ``coder, document, code, start, end, text``) become
+    notes linked from the project, a source, a code or a selection.
+    """
     refi = RefiProject(name=name, origin="qualkit")
     by_key: dict[str, RefiCode] = {}
     if codebook is not None:
@@ -66,44 +75,98 @@ def from_documents(documents: Sequence[Document], codebook: Codebook | None = No
         source = RefiSource(guid, document.name, document.text, variables=_scalars(document.metadata))
         refi.sources.append(source)
         texts[document.name] = source
+        _report_not_xml(refi, source)
     table = codings if codings is not None else pd.DataFrame(columns=CODING_COLUMNS)
     missing = [c for c in CODING_COLUMNS if c not in table.columns]
     if missing:
         raise RefiError(f"the coding table lacks column(s) {', '.join(missing)}")
     users: dict[str, RefiUser] = {}
-    selections: dict[tuple[str, int, int], RefiSelection] = {}
-    for row in table.sort_values(["document", "start", "end", "code", "coder"]).to_dict("records"):
-        source = texts.get(row["document"])
-        if source is None:
-            raise RefiError(f"coding of document {row['document']!r}, which is not among the exported documents")
-        start, end, key, coder = int(row["start"]), int(row["end"]), str(row["code"]), str(row["coder"])
-        if key not in by_key:
-            by_key[key] = RefiCode(stable_guid("code", key), key, key=key)
-            refi.codes.append(by_key[key])
+
+    def user(coder: str) -> RefiUser:
         if coder not in users:
             users[coder] = RefiUser(stable_guid("user", coder), coder)
             if is_model_coder(coder):
                 refi.notes.append(RefiNote(stable_guid("model-note", coder), f"qualkit: maskinkoding ({coder})",
                                            f"Kodingene til {coder} er gjort av en maskin (qualkit), ikke av et "
                                            "menneske. Machine codings, not human ones."))
+        return users[coder]
+
+    selections: dict[tuple[str, int, int], RefiSelection] = {}
+
+    def selection(document: str, start: int, end: int) -> RefiSelection:
+        source = texts.get(document)
+        if source is None:
+            raise RefiError(f"coding or memo of document {document!r}, which is not among the exported documents")
         span = (source.guid, start, end)
         if span not in selections:
-            selections[span] = RefiSelection(stable_guid("selection", f"{document_key(row)}:{start}:{end}"),
+            selections[span] = RefiSelection(stable_guid("selection", f"{document}:{start}:{end}"),
                                              start, end, _quote(source.text[start:end]))
             source.selections.append(selections[span])
-        selection = selections[span]
-        memo = row.get("memo")
-        if isinstance(memo, str) and memo and memo not in selection.description:
-            selection.description = f"{selection.description}\n{memo}".strip()
-        selection.codings.append(RefiCoding(
-            stable_guid("coding", f"{document_key(row)}:{start}:{end}:{key}:{coder}"), by_key[key].guid,
-            users[coder].guid, note=stable_guid("model-note", coder) if is_model_coder(coder) else None))
+        return selections[span]
+
+    for (document, start, end, key, coder), group in table.groupby(
+            [table["document"].astype(str), table["start"].astype(int), table["end"].astype(int),
+             table["code"].astype(str), table["coder"].astype(str)], sort=True):
+        if key not in by_key:
+            by_key[key] = RefiCode(stable_guid("code", key), key, key=key)
+            refi.codes.append(by_key[key])
+        guid = stable_guid("coding", f"{document}:{start}:{end}:{key}:{coder}")
+        created = _first_text(group.get("coded_at"))
+        selection(document, start, end).codings.append(RefiCoding(
+            guid, by_key[key].guid, user(coder).guid, created=created,
+            note=stable_guid("model-note", coder) if is_model_coder(coder) else None))
+        memo = "\n\n".join(dict.fromkeys(m for m in group.get("memo", []) if isinstance(m, str) and m.strip()))
+        if memo:
+            refi.notes.append(RefiNote(stable_guid("coding-memo", guid), _quote(memo), memo, targets=[guid],
+                                       user=user(coder).guid))
+    for memo in (memos.to_dict("records") if memos is not None else []):
+        _memo_note(refi, memo, texts, by_key, user, selection)
     refi.users = list(users.values())
     return refi
 
 
-def document_key(row: dict[str, Any]) -> str:
-    return str(row["document"])
+def _report_not_xml(refi: RefiProject, source: RefiSource) -> None:
+    """Control characters (pasted from Word or PDF) cannot be written in XML 1.0: they become U+FFFD in selection
+    names and notes, one for one (offsets unchanged); the source file keeps them. Say so in the report."""
+    found = [m.start() for m in NOT_XML.finditer(source.text)]
+    if found:
+        first = source.text[found[0]]
+        refi.issue("TextSource", source.guid, source.name,
+                   f"{len(found)} control character(s) XML cannot carry (first U+{ord(first):04X} at offset "
+                   f"{found[0]}) written as U+FFFD in selection names and notes; the source file keeps them",
+                   imported=True)
+
+
+def _first_text(values: Iterable[Any] | None) -> str | None:
+    """The first non-empty text of a column (a coding's ``coded_at``), as an xsd:dateTime when it is one."""
+    for value in values if values is not None else []:
+        if isinstance(value, str) and value:
+            try:
+                return dt.datetime.fromisoformat(value).isoformat()
+            except ValueError:
+                return None
+    return None
+
+
+def _memo_note(refi: RefiProject, memo: dict[str, Any], texts: dict[str, RefiSource], codes: dict[str, RefiCode],
+               user, selection) -> None:
+    """A project memo as a Note: linked from its code, selection (span or segment), source or the project."""
+    text = str(memo.get("text") or "")
+    document, code = str(memo.get("document") or ""), str(memo.get("code") or "")
+    start, end = memo.get("start"), memo.get("end")
+    has_span = document and start is not None and end is not None and not pd.isna(start) and not pd.isna(end)
+    if code and code in codes:
+        target = codes[code].guid
+    elif has_span and document in texts:
+        target = selection(document, int(start), int(end)).guid
+    elif document in texts:
+        target = texts[document].guid
+    else:
+        target = ""  # the project (also a memo on a document or code that is not exported)
+    place = f"{memo.get('coder', '')}\x1f{document}\x1f{memo.get('segment_id', '')}\x1f{code}\x1f{start}\x1f{end}"
+    owner = user(str(memo["coder"])).guid if memo.get("coder") else None
+    refi.notes.append(RefiNote(stable_guid("memo", f"{place}\x1f{text}"), _quote(text), text,
+                               targets=[target] if target else [], user=owner))
 
 
 def _quote(text: str, limit: int = 80) -> str:
@@ -167,14 +230,17 @@ def _metadata(refi: RefiProject, documents: Sequence[Document]) -> None:
 
 
 def from_project(project: Project, coders: Sequence[str] | None = None) -> RefiProject:
-    """A REFI project from a qualkit :class:`~qualkit.project.Project`: every stored document and every applied
-    coding (segment codings become selections of the segment's span)."""
+    """A REFI project from a qualkit :class:`~qualkit.project.Project`: every stored document, every applied
+    coding (segment codings become selections of the segment's span) and every memo (as a note). With
+    ``coders``, only their codings and memos (memos without a coder are left out then)."""
     names = project.documents()["document"].tolist()
     documents = [project.document(name) for name in names]
     codings = project.codings(applied_only=True)
+    memos = project.memos()
     if coders is not None:
         codings = codings[codings["coder"].isin(list(coders))]
-    return from_documents(documents, project.codebook, codings, name=Path(project.path).stem)
+        memos = memos[memos["coder"].isin(list(coders))]
+    return from_documents(documents, project.codebook, codings, name=Path(project.path).stem, memos=memos)
 
 
 def from_folder(folder: str | Path, codebook: Codebook, unit: str = "turn", nlp=None) -> RefiProject:
@@ -241,13 +307,27 @@ def _slug(name: str) -> str:
     return slug
 
 
+#: Columns of qualkit's segment and coded tables. A code becomes a column of its own in those tables, so an
+#: imported code named like one of these (or ``…_score``) is renamed with :data:`RESERVED_SUFFIX`.
+RESERVED_NAMES = frozenset([*SEGMENT_COLUMNS, *EXTRA_COLUMNS, *ATTRIBUTION_COLUMNS, "reviewed"])
+RESERVED_SUFFIX = "_kode"
+
+
+def is_reserved(name: str) -> bool:
+    """Whether a code of this name would overwrite a column of the segment table (``kommune``, ``text``, …)."""
+    return name in RESERVED_NAMES or name.endswith("_score")
+
+
 def code_keys(refi: RefiProject) -> dict[str, str]:
     """Code GUID → a unique qualkit code name: the ``qualkit-kode`` of the description, else a slug of the
-    code's name (``Husleie og økonomi`` → ``husleie_og_økonomi``), numbered when two codes share it."""
+    code's name (``Husleie og økonomi`` → ``husleie_og_økonomi``), numbered when two codes share it. A name that
+    is a column of the segment table gets ``_kode`` (``Kommune`` → ``kommune_kode``; see :func:`is_reserved`)."""
     out: dict[str, str] = {}
     taken: set[str] = set()
     for code in refi.all_codes():
         key = code.key or _slug(code.name)
+        if is_reserved(key):
+            key += RESERVED_SUFFIX
         candidate, n = key, 2
         while candidate in taken:
             candidate, n = f"{key}_{n}", n + 1
@@ -256,8 +336,19 @@ def code_keys(refi: RefiProject) -> dict[str, str]:
     return out
 
 
+def _report_renamed_codes(refi: RefiProject, keys: dict[str, str]) -> None:
+    """One report line per code renamed by :func:`code_keys` (once, however often it is called)."""
+    reported = {issue.guid for issue in refi.issues if issue.element == "Code"}
+    for code in refi.all_codes():
+        key = keys[code.guid]
+        if key.endswith(RESERVED_SUFFIX) and is_reserved(key[: -len(RESERVED_SUFFIX)]) and code.guid not in reported:
+            refi.issue("Code", code.guid, code.name, f"named {key!r} in qualkit: {key[: -len(RESERVED_SUFFIX)]!r} "
+                       "is a column of the segment table (kommune, text, start, …)", imported=True)
+
+
 def codebook_from_refi(refi: RefiProject, name: str | None = None) -> Codebook:
-    """A qualkit codebook from the imported code hierarchy (labels = code names, definitions = descriptions)."""
+    """A qualkit codebook from the imported code hierarchy (labels = code names, definitions = descriptions).
+    Codes renamed because their name is a segment-table column are reported in ``refi.issues``."""
     keys = code_keys(refi)
 
     def convert(code: RefiCode) -> dict[str, Any]:
@@ -267,8 +358,53 @@ def codebook_from_refi(refi: RefiProject, name: str | None = None) -> Codebook:
 
     if not refi.codes:
         raise RefiError(f"{refi.name or 'the project'}: no codes to make a codebook of")
+    _report_renamed_codes(refi, keys)
     return Codebook.model_validate({"name": _slug(name or refi.name or "refi"), "label": name or refi.name or "REFI",
                                     "description": refi.description, "codes": [convert(c) for c in refi.codes]})
+
+
+#: Fields of a code that REFI-QDA has no place for; :func:`merge_codebook` keeps them from the current codebook.
+QUALKIT_ONLY_FIELDS = ("aliases", "include", "exclude", "examples", "keywords", "parts", "not_keywords")
+
+
+def merge_codebook(current: Codebook, imported: Codebook) -> tuple[Codebook, list[str]]:
+    """The codebook to use after importing ``imported`` (from a ``.qdc``/``.qdpx``) into a project using
+    ``current``, and what a user should be told.
+
+    REFI-QDA carries only names, labels, definitions and the hierarchy. When every imported code is in the
+    current codebook with the same label and definition, ``current`` is kept as it is. Otherwise the imported
+    hierarchy is used, and codes of the same name keep their keywords, examples, include/exclude and aliases
+    from ``current``, so the keyword coder and models still work; codes without keywords are named.
+    """
+    known = {code.name: code for code in current.all_codes()}
+    imported_codes = imported.all_codes()
+    if all(c.name in known and (c.label, c.definition.strip()) == (known[c.name].label,
+                                                                   known[c.name].definition.strip())
+           for c in imported_codes):
+        return current, [f"codebook {current.name} kept: it has all {len(imported_codes)} imported codes "
+                         "(keywords and examples unchanged)"]
+    names = {c.name for c in imported_codes}
+
+    def convert(code) -> dict[str, Any]:
+        data = code.model_dump(exclude_defaults=True)
+        old = known.get(code.name)
+        if old is not None:
+            for field in QUALKIT_ONLY_FIELDS:
+                data[field] = getattr(old, field)
+            data["aliases"] = [a for a in old.aliases if a not in names]
+        data["subcodes"] = [convert(child) for child in code.subcodes]
+        return data
+
+    merged = Codebook.model_validate({**imported.model_dump(exclude_defaults=True),
+                                      "codes": [convert(c) for c in imported.codes]})
+    kept = [c.name for c in merged.all_codes() if c.name in known]
+    bare = [c.name for c in merged.all_codes() if not c.keywords and not c.examples]
+    notes = [f"codebook {merged.name} set; {len(kept)} code(s) kept their keywords and examples from "
+             f"{current.name}"]
+    if bare:
+        notes.append(f"warning: {len(bare)} code(s) have no keywords or examples, so the keyword coder and the "
+                     f"default model will not find them: {', '.join(bare)}")
+    return merged, notes
 
 
 def source_documents(refi: RefiProject) -> list[Document]:
@@ -299,53 +435,134 @@ def source_documents(refi: RefiProject) -> list[Document]:
 
 
 def to_project(refi: RefiProject, path: str | Path) -> pd.DataFrame:
-    """Store an imported project in a qualkit project file (created with a codebook from the imported codes when
-    it does not exist). Returns the import report (:func:`report_table`) extended with what the project refused."""
-    from qualkit.errors import ProjectError
+    """Store an imported project in a qualkit project file, all or nothing: one transaction, and one undoable
+    action per coder. A missing project is created with a codebook from the imported codes (qualkit's default
+    codebook when there are none); if the import fails, no file is left. Returns the import report
+    (:func:`report_table`) extended with what the project refused.
+
+    A source whose name is stored with other text is not imported, and nor are its codings and notes (reported).
+    Codings and notes that are stored already (importing the same file again, or your own export) are not
+    stored twice; a coding the coder has as a segment coding of the same span and code is recognised.
+    """
     from qualkit.project import Project
 
     path = Path(path)
-    project = Project.open(path) if path.exists() else Project.create(path, codebook_from_refi(refi, path.stem))
-    with project:
-        documents = source_documents(refi)
-        added = project.add_documents(documents)
-        for row in added[added["status"] == "conflict"].to_dict("records"):
-            refi.issue("TextSource", "", row["document"], f"not imported: {row['reason']}")
-        keys = code_keys(refi)
-        users = refi.user_names()
-        for source, document in zip(refi.sources, documents, strict=True):
-            for selection in source.selections:
-                for coding in selection.codings:
-                    coder = users.get(coding.user or "", "") or "ukjent"
-                    try:
-                        if selection.start == selection.end:
-                            raise ProjectError("empty selection")
-                        project.code_span(document.name, selection.start, selection.end, keys[coding.code], coder,
-                                          memo=selection.description or None)
-                    except ProjectError as error:
-                        refi.issue("Coding", coding.guid, document.name, f"not stored in the project: {error}")
-        _notes_to_memos(refi, project, dict(zip((s.guid for s in refi.sources), documents, strict=True)), keys)
+    if path.exists():
+        with Project.open(path) as project, project.transaction():
+            _store(refi, project)
+    else:
+        if refi.codes:
+            codebook = codebook_from_refi(refi, path.stem)
+        else:
+            codebook = load_codebook(DEFAULT_CODEBOOK)
+            refi.issue("CodeBook", "", refi.name, f"no codes: the new project uses qualkit's default codebook "
+                       f"{codebook.name}", imported=True)
+        with Project.build(path, codebook) as project:
+            _store(refi, project)
     return report_table(refi)
 
 
-def _notes_to_memos(refi: RefiProject, project: Project, documents: dict[str, Document],
-                    keys: dict[str, str]) -> None:
-    """Notes become memos, attached to the document or code they were linked to (qualkit's own model-coding
-    marker notes are skipped: the coder name says it already)."""
-    selection_source = {sel.guid: src.guid for src in refi.sources for sel in src.selections}
+def _store(refi: RefiProject, project: Project) -> None:
+    """The body of :func:`to_project`, inside its transaction."""
+    documents = source_documents(refi)
+    added = project.add_documents(documents).set_index("document")
+    keys = code_keys(refi)
+    _report_renamed_codes(refi, keys)
+    users = refi.user_names()
+    note_texts = {note.guid: note for note in refi.notes}
     model_notes = {stable_guid("model-note", user.name) for user in refi.users}
+    coding_memos: dict[str, list[str]] = {}
+    for note in refi.notes:
+        for target in note.targets:
+            coding_memos.setdefault(target, []).append(_note_text(note))
+    stored: dict[str, Document] = {}
+    spans: dict[str, list[dict[str, Any]]] = {}
+    for source, document in zip(refi.sources, documents, strict=True):
+        if added.at[document.name, "status"] == "conflict":
+            n = sum(len(selection.codings) for selection in source.selections)
+            refi.issue("TextSource", source.guid, document.name,
+                       f"not imported, nor its {len(source.selections)} selection(s) and {n} coding(s): "
+                       f"{added.at[document.name, 'reason']}; import it under another name to keep them")
+            continue
+        stored[source.guid] = document
+        for selection in source.selections:
+            if selection.start == selection.end:
+                for coding in selection.codings:
+                    refi.issue("Coding", coding.guid, document.name, "not stored in the project: empty selection")
+                continue
+            for coding in selection.codings:
+                memos = list(coding_memos.get(coding.guid, []))
+                if coding.note in note_texts and coding.note not in model_notes:
+                    memos.insert(0, _note_text(note_texts[coding.note]))
+                coder = users.get(coding.user or "", "") or "ukjent"
+                spans.setdefault(coder, []).append({
+                    "document": document.name, "start": selection.start, "end": selection.end,
+                    "code": keys[coding.code], "memo": "\n\n".join(memos) or None, "coded_at": coding.created,
+                    "guid": coding.guid})
+    for coder, rows in spans.items():
+        result = project.code_spans(rows, coder, kind="refi_import")
+        for row, outcome in zip(rows, result.to_dict("records"), strict=True):
+            if outcome["status"] == "refused":
+                refi.issue("Coding", row["guid"], row["document"], f"not stored in the project: {outcome['reason']}")
+    _notes_to_memos(refi, project, stored, keys, model_notes)
+
+
+def _note_text(note: RefiNote) -> str:
+    """A note's text, with its name in front unless the name just quotes the text (as qualkit's own notes)."""
+    if note.name and note.name not in note.text and note.name != _quote(note.text):
+        return f"{note.name}\n\n{note.text}"
+    return note.text
+
+
+def _notes_to_memos(refi: RefiProject, project: Project, documents: dict[str, Document],
+                    keys: dict[str, str], model_notes: set[str]) -> None:
+    """Notes become memos on the project, a document, a span (a note on a selection) or a code, with the
+    note's user as coder; a selection's description becomes a memo on its span. Notes linked from codings are
+    the codings' memos (stored with them), and qualkit's model-coding marker notes are skipped (the coder name
+    says it already). A memo stored already is not stored again."""
+    selections = {sel.guid: (src.guid, sel) for src in refi.sources for sel in src.selections}
+    sources = {src.guid for src in refi.sources}
+    users = refi.user_names()
+
+    def store(text: str, coder: str, guid: str, name: str, **place: Any) -> None:
+        try:
+            project.add_memo(text, coder=coder, if_new=True, **place)
+        except QualkitError as error:
+            refi.issue("Note", guid, name, f"not stored as a memo: {error}")
+
+    codings = [c for src in refi.sources for sel in src.selections for c in sel.codings]
+    coding_guids = {c.guid for c in codings}
+    on_codings = {c.note for c in codings if c.note} | {t for n in refi.notes for t in n.targets if t in coding_guids}
     for note in refi.notes:
         if note.guid in model_notes:
             continue
-        for target in note.targets or [""]:
-            source = selection_source.get(target, target)
-            document = documents[source].name if source in documents else ""
-            code = keys.get(target, "")
-            text = f"{note.name}\n\n{note.text}" if note.name and note.name not in note.text else note.text
-            try:
-                project.add_memo(text, document=document, code=code)
-            except QualkitError as error:
-                refi.issue("Note", note.guid, note.name, f"not stored as a memo: {error}")
+        coder = users.get(note.user or "", "")
+        targets = [t for t in note.targets if t not in coding_guids]
+        if not targets and note.guid not in on_codings and not note.targets:
+            targets = [""]  # a note linked from nothing, or from the project: a project memo
+        for target in targets:
+            if target in selections:
+                source, selection = selections[target]
+                if source not in documents:
+                    refi.issue("Note", note.guid, note.name, "not stored: its source was not imported")
+                    continue
+                store(_note_text(note), coder, note.guid, note.name, document=documents[source].name,
+                      start=selection.start, end=selection.end)
+            elif target in sources:
+                if target not in documents:
+                    refi.issue("Note", note.guid, note.name, "not stored: its source was not imported")
+                    continue
+                store(_note_text(note), coder, note.guid, note.name, document=documents[target].name)
+            elif target in keys:
+                store(_note_text(note), coder, note.guid, note.name, code=keys[target])
+            else:
+                store(_note_text(note), coder, note.guid, note.name)
+    for source_guid, document in documents.items():
+        source = next(s for s in refi.sources if s.guid == source_guid)
+        for selection in source.selections:
+            if selection.description.strip() and selection.start < selection.end:
+                store(selection.description, users.get(selection.user or "", ""), selection.guid, selection.name,
+                      document=document.name, start=selection.start, end=selection.end)
 
 
 def report_table(refi: RefiProject) -> pd.DataFrame:

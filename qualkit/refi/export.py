@@ -8,6 +8,7 @@ so two exports of the same project are byte-identical.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -30,15 +31,20 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: Any
     element = etree.SubElement(parent, f"{{{ns}}}{tag}")
     for key, value in attrs.items():
         if value is not None:
-            element.set(key, str(value))
+            element.set(key, _xml_text(str(value)))
     if text is not None:
         element.text = _xml_text(text)
     return element
 
 
+#: Characters XML 1.0 cannot carry: C0 controls but tab, LF and CR; surrogates; U+FFFE and U+FFFF.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _xml_text(text: str) -> str:
-    """XML 1.0 cannot carry most control characters; they are replaced (never silently in offsets: see below)."""
-    return "".join(ch if ch in "\t\n\r" or ord(ch) >= 0x20 else "\ufffd" for ch in text)
+    """Text and attribute values for XML 1.0: each character it cannot carry becomes one U+FFFD, so lengths and
+    offsets stay the same. The source files in ``sources/`` keep the text exactly; exports say so in their report."""
+    return NOT_XML.sub("\ufffd", text)
 
 
 def _code_element(parent: etree._Element, code: RefiCode, note_refs: dict[str, list[str]] | None) -> None:
@@ -125,7 +131,7 @@ def project_xml(project: RefiProject) -> bytes:
     if project.notes:
         notes = _sub(root, "Notes")
         for note in project.notes:
-            element = _sub(notes, "Note", guid=note.guid, name=note.name)
+            element = _sub(notes, "Note", guid=note.guid, name=note.name, creatingUser=note.user)
             _sub(element, "PlainTextContent", note.text)
     if project.sets:
         sets = _sub(root, "Sets")
@@ -147,10 +153,13 @@ def project_xml(project: RefiProject) -> bytes:
 
 
 def _note_refs(project: RefiProject) -> dict[str, list[str]]:
-    """Target GUID → notes that refer to it. Notes without targets hang on the project (key ``''``)."""
+    """Target GUID → notes that refer to it. Notes without targets hang on the project (key ``''``), unless a
+    coding refers to them (``RefiCoding.note``: a coding's memo as read from a file)."""
+    on_codings = {coding.note for source in project.sources for selection in source.selections
+                  for coding in selection.codings if coding.note}
     refs: dict[str, list[str]] = {}
     for note in project.notes:
-        for target in note.targets or [""]:
+        for target in note.targets or ([] if note.guid in on_codings else [""]):
             refs.setdefault(target, []).append(note.guid)
     return refs
 
@@ -178,8 +187,10 @@ def _source_element(parent: etree._Element, source: RefiSource, variable_types: 
         for coding in selection.codings:
             item = _sub(sel, "Coding", guid=coding.guid, creatingUser=coding.user, creationDateTime=coding.created)
             _sub(item, "CodeRef", targetGUID=coding.code)
-            if coding.note:
-                _sub(item, "NoteRef", targetGUID=coding.note)
+            for guid in [coding.note] if coding.note else []:
+                _sub(item, "NoteRef", targetGUID=guid)
+            for guid in note_refs.get(coding.guid, []):
+                _sub(item, "NoteRef", targetGUID=guid)
         for guid in note_refs.get(selection.guid, []):
             _sub(sel, "NoteRef", targetGUID=guid)
     for guid in note_refs.get(source.guid, []):

@@ -426,7 +426,8 @@ class _Importer:
         guid = self.guid(element, kind="note")
         name = element.get("name", "")
         text = self.source_text(element, guid, name)
-        return RefiNote(guid, name, normalise(text or ""))
+        user = self.ref(element, "creatingUser") if element.get("creatingUser") else None
+        return RefiNote(guid, name, normalise(text or ""), user=user)
 
     def note_refs(self, notes: dict[str, RefiNote]) -> None:
         """Attach every NoteRef to its note: targets are the GUID of the element holding the NoteRef."""

@@ -106,6 +106,7 @@ class RefiNote:
     name: str
     text: str
     targets: list[str] = field(default_factory=list)  # GUIDs of elements with a NoteRef to this note
+    user: str | None = None  # GUID of the creating user
 
 
 @dataclass
