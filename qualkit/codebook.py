@@ -32,6 +32,13 @@ class Example(BaseModel):
     gjelder: bool = True
 
 
+def _table_columns() -> set[str]:
+    """The segment table's own columns: a code of the same name would overwrite one of them."""
+    from qualkit.segment import ATTRIBUTION_COLUMNS, EXTRA_COLUMNS, SEGMENT_COLUMNS
+
+    return {*SEGMENT_COLUMNS, *EXTRA_COLUMNS, *ATTRIBUTION_COLUMNS, "reviewed"}
+
+
 class Code(BaseModel):
     """One theme of the codebook."""
 
@@ -54,6 +61,9 @@ class Code(BaseModel):
     def _name_is_identifier(cls, value: str) -> str:
         if not CODE_NAME.match(value):
             raise ValueError(f"code name {value!r} must be lower-case letters, digits or _ (it becomes a column)")
+        if value in _table_columns() or value.endswith("_score"):
+            raise ValueError(f"code name {value!r} is a column of the segment table already; call it e.g. "
+                             f"{value}_kode")
         return value
 
     @field_validator("keywords", "parts", "not_keywords")

@@ -68,6 +68,13 @@ def test_unknown_field_and_bad_code_name_are_reported():
         parse_codebook(VALID.replace("name: bolig", "name: Bolig Tema"))
 
 
+@pytest.mark.parametrize("name", ["kommune", "text", "start", "speaker", "bolig_score"])
+def test_a_code_named_like_a_column_of_the_segment_table_is_refused(name):
+    """A code becomes a 0/1 column (and a <code>_score column): "kommune" would overwrite the kommune column."""
+    with pytest.raises(CodebookError, match=f"code name '{name}' is a column of the segment table already"):
+        parse_codebook(VALID.replace("name: bolig", f"name: {name}"))
+
+
 def test_duplicate_names_and_bad_patterns_are_refused():
     with pytest.raises(CodebookError, match="occurs twice"):
         parse_codebook(VALID.replace("name: okonomi", "name: bolig"))
