@@ -224,20 +224,8 @@ def test_said_about_table_when_attribution_present():
 
 
 def test_cli_report_from_csv(tmp_path):
-    from typer.testing import CliRunner
-
-    from qualkit.cli.report_cmd import app
-
-    csv = tmp_path / "segments.csv"
-    FIXTURE.to_csv(csv, index=False)
-    codebook = tmp_path / "book.yaml"
-    codebook.write_text(
-        "name: test\nlabel: Test\nversion: '1'\ncodes:\n"
-        "  - {name: bolig, label: Bolig, definition: x, keywords: [bolig]}\n"
-        "  - {name: okonomi, label: Økonomi, definition: x, keywords: [budsjett]}\n", encoding="utf-8")
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, [str(csv), "--out", str(out), "--codebook", str(codebook),
-                                      "--formats", "xlsx,md,html", "--exclude-role", "intervjuer"])
+    result = _cli(tmp_path, FIXTURE, "--formats", "xlsx,md,html", "--exclude-role", "intervjuer")
     assert result.exit_code == 0, result.output
     assert (out / "rapport.xlsx").exists() and (out / "rapport.html").exists() and not (out / "rapport.docx").exists()
     assert "4 segments" in result.output
