@@ -8,7 +8,8 @@ Units:
 - ``window``: ``window`` consecutive sentences of a paragraph (see :func:`segment_documents`).
 
 Headings are never units; they make up each unit's heading path. The label (``D1:``, ``**Moderator:**``,
-``[00:12:31] I:``) and bullet markers are left out of the unit, so that ``text[start:end]`` is the content.
+``[00:12:31] I:``, ``Moderator –``, ``MODERATOR`` on a line of its own), timestamps and bullet markers are left
+out of the unit, so that ``text[start:end]`` is the content; a line opening with a timestamp starts a new unit.
 
 The ranges the ingest normalisers exclude (``Document.excluded``: tables of contents, page numbers, footnote
 bodies, reference and participant lists) are read as blank lines: no unit contains them. With the
@@ -25,7 +26,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -41,14 +42,27 @@ TRANSCRIPT_SOURCES = {"fokusgruppe", "intervju", "samtale", "gruppeintervju", "t
 SUBTITLE_SUFFIXES = {".vtt", ".srt"}
 
 _TIMESTAMP = r"(?:\[\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\]|\(\d{1,2}:\d{2}(?::\d{2})?\)|\d{1,2}:\d{2}:\d{2})"
+_ROLES = (r"moderator|intervjuer|intervjuar|informant|respondent|deltaker|deltakar|deltager|ordstyrer|fasilitator"
+          r"|forsker|forskar|spørsmål|svar|tolk")
+"""Role words that are speaker labels wherever they stand, also in lower case (``intervjuer:``)."""
 _LABEL = re.compile(
-    rf"^[ \t]*(?:{_TIMESTAMP}[ \t]*(?:[-–][ \t]*)?)?"
+    rf"^[ \t]*(?:(?P<stamp>{_TIMESTAMP})[ \t]*(?:[-–][ \t]*)?)?"
     r"(?:\*\*(?P<bold>[^*\n:]{1,40}?)(?::\*\*|\*\*:)"
     r"|\[(?P<bracket>[^\]\n]{1,40})\]:"
-    r"|(?P<plain>[A-ZÆØÅ0-9][\wÆØÅæøå .'’/()\-]{0,39}?):)"
+    rf"|(?P<plain>[A-ZÆØÅ0-9][\wÆØÅæøå .'’/()\-]{{0,39}}?|(?:{_ROLES})(?:[ \t]?\d{{1,3}})?):)"
     r"[ \t]+(?=\S)"
 )
+_DASH_LABEL = re.compile(
+    rf"^[ \t]*(?:(?P<stamp>{_TIMESTAMP})[ \t]*)?(?P<name>[^\W\d_][\wÆØÅæøå .'’/()]{{0,39}}?)[ \t]+[-–—][ \t]+(?=\S)"
+)
+"""``Moderator – Velkommen.``: a label followed by a dash (only roles and codes, see :data:`_STRONG_LABEL`)."""
+_ALONE_LABEL = re.compile(
+    rf"^[ \t]*(?:(?P<stamp>{_TIMESTAMP})[ \t]*)?(?P<bold>\*\*)?(?P<name>[^\W_][\wÆØÅæøå .'’/()\-]{{0,39}}?)"
+    r"[ \t]*(?P<colon>:)?(?:\*\*)?(?P<colon_after>:)?[ \t]*$"
+)
+"""``MODERATOR`` or ``Moderator:`` on a line of its own, the words on the next line (see :func:`_classify_lines`)."""
 _TIMESTAMP_ONLY = re.compile(rf"^[ \t]*{_TIMESTAMP}[ \t]+(?=\S)")
+_STAMP_LINE = re.compile(rf"^[ \t]*{_TIMESTAMP}[ \t]*$")
 _HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _BULLET = re.compile(r"^[ \t]*(?:[-*•–➔]|\d{1,2}[.)])[ \t]+(?=\S)")
 _TERMINAL = (".", "!", "?", ":", ";", "»", "”", '"', ")", "…")
@@ -58,11 +72,12 @@ _TERMINAL = (".", "!", "?", ":", ";", "»", "”", '"', ")", "…")
 class Line:
     start: int
     end: int  # end of the line's content, without the newline
-    kind: str  # blank | excluded | heading | bullet | text
+    kind: str  # blank | excluded | heading | bullet | text | speaker (a label of its own) | stamp (a lone time)
     content_start: int  # offset where the content starts (after bullet marker or label)
     label: str = ""
     heading: str = ""
     level: int = 0
+    stamped: bool = False  # the line opens with a timestamp: a new utterance
 
 
 @dataclass
@@ -75,6 +90,7 @@ class Block:
     label: str = ""  # a speaker label opens this block
     speaker: str = ""  # the speaker the block belongs to (label carried over)
     after_excluded: bool = False  # an excluded range lies between this block and the previous one
+    stamped: bool = False  # opened by a timestamp: never part of the previous turn
     lines: list[Line] = field(default_factory=list)
 
 
@@ -146,7 +162,9 @@ def parse_blocks(document: Document) -> list[Block]:
     """Split the text into paragraph blocks (bullet items separate), tracking headings and speakers."""
     text = document.text
     transcript = is_transcript(document)
-    is_speaker = _speaker_rule(text, set(document.speakers), _is_subtitles(document)) if transcript else None
+    subtitles = _is_subtitles(document)
+    is_speaker = _speaker_rule(text, set(document.speakers), subtitles) if transcript else None
+    listed = {label.casefold(): label for label in document.speakers}  # MODERATOR is the listed Moderator
     lines = list(_classify_lines(text, is_speaker, excluded_ranges(document)))
     if not transcript and not any(line.kind == "heading" for line in lines):
         lines = _plain_headings(lines, text)
@@ -157,7 +175,15 @@ def parse_blocks(document: Document) -> list[Block]:
     current: Block | None = None
     barrier = False  # a heading or an excluded range since the last block: no page join across it
     excluded_since = False
+    pending: Line | None = None  # a label or a time on a line of its own, for the next line
     for line in lines:
+        if line.kind in ("speaker", "stamp"):
+            current, pending, barrier = None, line, True
+            continue
+        if pending is not None and line.kind != "blank":
+            if line.kind in ("text", "bullet") and not line.label:
+                line = replace(line, label=pending.label, stamped=line.stamped or pending.stamped)
+            pending = None  # headings and excluded ranges start a new turn anyway
         if line.kind in ("blank", "excluded"):
             current = None
             barrier = barrier or line.kind == "excluded"
@@ -171,13 +197,15 @@ def parse_blocks(document: Document) -> list[Block]:
         path = tuple(h for _, h in headings)
         if current is None and joins and not barrier and _continues(blocks, line, path, text):
             current = blocks[-1]
-        starts_new = current is None or line.kind == "bullet" or bool(line.label)
+        starts_new = current is None or line.kind == "bullet" or bool(line.label) or line.stamped
         barrier = False
         if starts_new:
             if line.label:
-                speaker = line.label
-            current = Block(line.content_start, line.end, path, label=line.label, speaker=speaker,
-                            after_excluded=excluded_since)
+                speaker = listed.get(line.label.casefold(), line.label)
+            elif line.stamped and subtitles:
+                speaker = ""  # a cue without a voice or label: its speaker is not known
+            current = Block(line.content_start, line.end, path, label=speaker if line.label else "", speaker=speaker,
+                            after_excluded=excluded_since, stamped=line.stamped)
             current.lines.append(line)
             blocks.append(current)
         else:
@@ -192,7 +220,7 @@ def parse_blocks(document: Document) -> list[Block]:
 def _continues(blocks: list[Block], line: Line, path: tuple[str, ...], text: str) -> bool:
     """A page break cut a sentence: the last block ends without final punctuation, this line goes on in
     lower case (not a bullet, not a new speaker), under the same headings."""
-    if not blocks or line.kind != "text" or line.label or blocks[-1].heading_path != path:
+    if not blocks or line.kind != "text" or line.label or line.stamped or blocks[-1].heading_path != path:
         return False
     previous = text[blocks[-1].start : _rstrip(text, blocks[-1].start, blocks[-1].end)]
     first = text[line.content_start : line.content_start + 1]
@@ -204,7 +232,9 @@ def _continues(blocks: list[Block], line: Line, path: tuple[str, ...], text: str
 
 def is_transcript(document: Document) -> bool:
     """A document is read as a transcript when metadata says so, when it comes from a subtitle file (vtt, srt:
-    a recording's cues, speaker-labelled or not) or when speaker labels recur."""
+    a recording's cues, speaker-labelled or not) or when speaker labels recur: two labels twice each (four
+    lines in all), or roles and codes (:data:`_STRONG_LABEL`, in any style) and timestamped labels on three
+    lines, two different, one of them twice ("[00:12:31] D2:", "Moderator:", "D2:")."""
     kilde = document.kilde.strip().lower()
     if kilde in TRANSCRIPT_SOURCES or document.speakers:
         return True
@@ -212,24 +242,67 @@ def is_transcript(document: Document) -> bool:
         return True
     if kilde:
         return False
-    labels = Counter(m.group("bold") or m.group("bracket") or m.group("plain")
-                     for m in (_LABEL.match(line) for line in document.text.split("\n")) if m)
+    labels: Counter[str] = Counter()  # labels in the Name: styles
+    strong: Counter[str] = Counter()  # roles and codes in any style, and timestamped Name: labels
+    raws = document.text.split("\n")
+    for number, raw in enumerate(raws):
+        following = raws[number + 1] if number + 1 < len(raws) else None
+        candidates = _label_candidates(raw, following)
+        labels.update(name for name, style, _, _ in candidates[:1] if style in ("plain", "marked")
+                      or (style.startswith("alone_") and not _not_a_speaker(name)))
+        for name, style, stamped, _ in candidates:
+            if _plausible_label(name) and not _not_a_speaker(name) and (
+                    _STRONG_LABEL.fullmatch(name) or (stamped and style in ("plain", "marked"))):
+                strong[name] += 1
+                break
     recurring = [label for label, n in labels.items() if n >= 2 and _plausible_label(label)]
-    return len(recurring) >= 2 and sum(labels[label] for label in recurring) >= 4
+    if len(recurring) >= 2 and sum(labels[label] for label in recurring) >= 4:
+        return True
+    return len(strong) >= 2 and sum(strong.values()) >= 3 and max(strong.values()) >= 2
 
 
 def _is_subtitles(document: Document) -> bool:
     return Path(document.source or document.name).suffix.lower() in SUBTITLE_SUFFIXES
 
 
+def _label_candidates(raw: str, following: str | None) -> list[tuple[str, str, bool, int]]:
+    """The ways ``raw`` could open with a speaker label, as ``(name, style, stamped, content offset)``.
+
+    Styles: ``marked`` (``**Kari:**``, ``[NAV]:``), ``plain`` (``Kari:``, ``intervjuer:``), ``dash``
+    (``Moderator – ...``), ``alone`` / ``alone_colon`` / ``alone_marked`` (``MODERATOR`` / ``Moderator:`` /
+    ``**Kari:**`` on a line of its own, with ``following`` a line of text right below it)."""
+    found = []
+    label = _LABEL.match(raw)
+    if label:
+        name = (label.group("bold") or label.group("bracket") or label.group("plain")).strip()
+        found.append((name, "plain" if label.group("plain") else "marked", bool(label.group("stamp")), label.end()))
+    dash = _DASH_LABEL.match(raw)
+    if dash:
+        found.append((dash.group("name").strip(), "dash", bool(dash.group("stamp")), dash.end()))
+    if following is not None and following.strip() and not _HEADING.match(following) and not _LABEL.match(following):
+        alone = _ALONE_LABEL.match(raw)
+        if alone:
+            colon = alone.group("colon") or alone.group("colon_after")
+            style = ("alone_marked" if alone.group("bold") else "alone_colon") if colon else "alone"
+            found.append((alone.group("name").strip(), style, bool(alone.group("stamp")), len(raw)))
+    return found
+
+
 def _classify_lines(
-    text: str, is_speaker: Callable[[str, bool], bool] | None, excluded: Sequence[tuple[int, int]] = ()
+    text: str, is_speaker: Callable[[str, str], bool] | None, excluded: Sequence[tuple[int, int]] = ()
 ) -> Iterable[Line]:
-    """Classify each line; ``is_speaker`` (see :func:`_speaker_rule`) is given for transcripts only."""
+    """Classify each line; ``is_speaker`` (see :func:`_speaker_rule`) is given for transcripts only.
+
+    In a transcript a line that is only a label (``MODERATOR``, ``Deltaker 2:``) followed directly by a line
+    of text is a ``speaker`` line: the label of the next line, not content. A line that is only a timestamp is
+    a ``stamp`` line. A line opening with a timestamp, with or without a label, is ``stamped``: a new
+    utterance, so that no unit contains a timestamp.
+    """
     position = 0
     ranges = iter(sorted(excluded))
     current = next(ranges, None)
-    for raw in text.split("\n"):
+    raws = text.split("\n")
+    for number, raw in enumerate(raws):
         start, end = position, position + len(raw)
         position = end + 1
         while current is not None and current[1] < start:
@@ -246,15 +319,19 @@ def _classify_lines(
                        level=len(heading.group(1)))
             continue
         if is_speaker is not None:
-            label = _LABEL.match(raw)
-            if label:
-                name = (label.group("bold") or label.group("bracket") or label.group("plain")).strip()
-                if is_speaker(name, not label.group("plain")):
-                    yield Line(start, end, "text", start + label.end(), label=name)
-                    continue
+            following = raws[number + 1] if number + 1 < len(raws) else None
+            found = next((c for c in _label_candidates(raw, following) if is_speaker(c[0], c[1])), None)
+            if found is not None:
+                name, style, stamped, offset = found
+                kind = "speaker" if style.startswith("alone") else "text"
+                yield Line(start, end, kind, start + offset, label=name, stamped=stamped)
+                continue
+            if _STAMP_LINE.match(raw):
+                yield Line(start, end, "stamp", end, stamped=True)
+                continue
             stamp = _TIMESTAMP_ONLY.match(raw)
             if stamp:
-                yield Line(start, end, "text", start + stamp.end(), label="")
+                yield Line(start, end, "text", start + stamp.end(), label="", stamped=True)
                 continue
         bullet = _BULLET.match(raw)
         if bullet:
@@ -315,11 +392,17 @@ def _plain_headings(lines: list[Line], text: str) -> list[Line]:
 
 
 _GENERIC_LABEL = re.compile(
-    r"(?i:moderator|intervjuer|intervjuar|informant|respondent|deltaker|deltakar|deltager|ordstyrer|fasilitator"
-    r"|forsker|forskar|spørsmål|svar|tolk)(?:\s?\d{1,3})?|[A-ZÆØÅ]{1,4}\s?\d{0,3}|[A-ZÆØÅ][a-zæøå]{0,2}\s?\d{1,3}"
+    rf"(?i:{_ROLES})(?:\s?\d{{1,3}})?|[A-ZÆØÅ]{{1,4}}\s?\d{{0,3}}|[A-ZÆØÅ][a-zæøå]{{0,2}}\s?\d{{1,3}}"
 )
 """Labels that are speakers wherever they stand: roles (``Moderator``, ``Deltaker 3``), initials and codes
 (``I``, ``IP``, ``D1``, ``Inf2``)."""
+_STRONG_LABEL = re.compile(
+    rf"(?i:{_ROLES})(?:[ \t]?\d{{1,3}})?(?:[ \t]*\([^()\n]{{1,30}}\))?"
+    r"|I|IP|M|[A-ZÆØÅ][A-ZÆØÅa-zæøå]{0,2}[ \t]?\d{1,3}"
+)
+"""The labels that are unmistakably speakers: roles (``Moderator``, ``DELTAKER 1``, ``Deltaker 2 (NAV)``),
+``I``, ``IP``, ``M`` and codes (``D1``, ``Inf2``). Only these are read in the looser styles (``Moderator –
+text``, a label on a line of its own), and they make a document without ``kilde`` a transcript."""
 _NOT_SPEAKERS = {
     "dato", "sted", "tid", "tidspunkt", "tema", "emne", "sak", "punkt", "merk", "nb", "obs", "ps", "først",
     "dernest", "deretter", "så", "til slutt", "avslutningsvis", "eksempel", "for eksempel", "kilde", "kjelde",
@@ -328,33 +411,49 @@ _NOT_SPEAKERS = {
     "fravær", "forfall", "deltakere", "deltakarar", "varighet", "opptak", "kommune", "fylke", "prosjekt", "fase",
     "del", "kapittel", "vedlegg", "forslag", "innspill", "resultat", "funn", "lenke", "e-post", "telefon",
     "adresse", "problemet", "poenget", "grunnen", "årsaken", "altså", "kort sagt", "med andre ord",
+    "steg", "trinn", "nivå", "uke", "kap", "fig", "figur", "tab", "tabell", "side", "nr", "pkt", "runde",
 }
-"""Words that end in a colon in notes and running text ("Dato:", "Først:", "Merk:"), never speakers."""
+"""Words that end in a colon in notes and running text ("Dato:", "Først:", "Merk:"), never speakers; also with
+a number ("Fase 2:", "Del 3:")."""
 
 
-def _speaker_rule(text: str, known_labels: set[str], every_label: bool = False) -> Callable[[str, bool], bool]:
-    """The test for whether a ``Word:`` at the start of a line of a transcript is a speaker label.
+def _not_a_speaker(name: str) -> bool:
+    folded = name.casefold()
+    return folded in _NOT_SPEAKERS or re.sub(r"[ \t]?\d{1,3}$", "", folded) in _NOT_SPEAKERS
 
-    A label the front matter's ``deltakere`` lists is one; a word from :data:`_NOT_SPEAKERS` is not. With
-    ``deltakere`` given, only the listed and the generic labels (:data:`_GENERIC_LABEL`) are speakers. Without
-    it, a label is a speaker when it is generic, marked up (``**Kari:**``, ``[NAV]:``), a name of two or more
-    capitalised words (``Kari Nordmann:``) or one that recurs as a label in the document: "Først: det er for
-    få boliger" is the speaker's own enumeration, not a new speaker. In subtitles (``every_label``) the reader
-    wrote the labels from the cues' voices, so every plausible one is a speaker.
+
+def _speaker_rule(text: str, known_labels: set[str], every_label: bool = False) -> Callable[[str, str], bool]:
+    """The test ``is_speaker(name, style)`` for whether a label at the start of a line of a transcript (styles as
+    in :func:`_label_candidates`) is a speaker.
+
+    A label the front matter's ``deltakere`` lists is one; a word from :data:`_NOT_SPEAKERS` is not. The looser
+    styles (``Moderator – text``, a label on a line of its own without a colon) need a role or a code
+    (:data:`_STRONG_LABEL`). With ``deltakere`` given, only the listed and the generic labels
+    (:data:`_GENERIC_LABEL`) are speakers. Without it, a label is a speaker when it is generic, marked up
+    (``**Kari:**``, ``[NAV]:``), a name of two or more capitalised words (``Kari Nordmann:``) or one that recurs
+    as a label in the document: "Først: det er for få boliger" is the speaker's own enumeration, not a new
+    speaker. In subtitles (``every_label``) the reader wrote the labels from the cues' voices, so every
+    plausible one is a speaker.
     """
     known = {label.casefold() for label in known_labels}
-    counts = Counter(m.group("plain").strip() for m in map(_LABEL.match, text.split("\n")) if m and m.group("plain"))
+    raws = text.split("\n")
+    counts = Counter(m.group("plain").strip() for m in map(_LABEL.match, raws) if m and m.group("plain"))
+    counts.update(name for number, raw in enumerate(raws) if raw.rstrip().endswith(":")
+                  for name, style, _, _ in _label_candidates(raw, raws[number + 1] if number + 1 < len(raws) else None)
+                  if style == "alone_colon")
 
-    def is_speaker(name: str, marked: bool = False) -> bool:
+    def is_speaker(name: str, style: str = "plain") -> bool:
         if name.casefold() in known:
             return True
-        if name.casefold() in _NOT_SPEAKERS or not _plausible_label(name):
+        if _not_a_speaker(name) or not _plausible_label(name):
             return False
+        if style in ("dash", "alone"):
+            return bool(_STRONG_LABEL.fullmatch(name))
         if _GENERIC_LABEL.fullmatch(name):
             return True
         if known:
             return False
-        if every_label or marked:
+        if every_label or style in ("marked", "alone_marked"):
             return True
         full_name = len(name.split()) >= 2 and all(word[:1].isupper() for word in name.split())
         return full_name or counts[name] >= 2
@@ -394,7 +493,7 @@ def _turns(blocks: list[Block], text: str) -> list[dict]:
     units: list[dict] = []
     current: dict | None = None
     for block in blocks:
-        continues_turn = (current is not None and not block.label and block.speaker
+        continues_turn = (current is not None and not block.label and not block.stamped and block.speaker
                           and block.speaker == current["speaker"] and block.heading_path == current["_path"]
                           and not block.after_excluded)
         if continues_turn:

@@ -323,6 +323,30 @@ def test_vtt_and_srt_become_labelled_cues(tmp_path: Path):
     assert documents["opptak.srt"].text == "[00:00:01] D1: Vi mangler boliger.\n\n[00:01:02] Det er sant."
 
 
+def test_a_vtt_cue_is_cut_where_its_speaker_changes(tmp_path: Path):
+    (tmp_path / "møte.vtt").write_text(
+        "WEBVTT\n\n00:00:02.000 --> 00:00:05.000\n<v Siri Berg>Kom inn</v> <v Per>Takk &amp; hei</v>\n\n"
+        "00:00:06.000 --> 00:00:08.000\n<v Per>Vi har venta lenge</v>\n<v Per>på svar frå NAV.</v>\n\n"
+        "00:00:09.000 --> 00:00:11.000\n- Stemmer det?\n- Ja, dessverre\ndet gjer det.\n\n"
+        "00:00:12.000 --> 00:00:13.000\n<v Berg, Siri (bustadkontoret)>Vi ser på det.</v>\n", "utf-8")
+    document = read_document(tmp_path / "møte.vtt", require_kommune=False)
+    assert document.text == (
+        "[00:00:02] Siri Berg: Kom inn\n\n[00:00:02] Per: Takk & hei\n\n"
+        "[00:00:06] Per: Vi har venta lenge på svar frå NAV.\n\n"
+        "[00:00:09] Stemmer det?\n\n[00:00:09] Ja, dessverre det gjer det.\n\n"
+        "[00:00:12] [Berg, Siri (bustadkontoret)]: Vi ser på det."
+    )
+
+
+def test_an_srt_cue_number_is_not_text_even_without_the_blank_line_before_it(tmp_path: Path):
+    (tmp_path / "opptak.srt").write_text(
+        "1\n00:00:01,000 --> 00:00:03,000\nD1: Ventelista er lang.\n2\n00:00:04,000 --> 00:00:06,000\n"
+        "- Kor lang?\n- Eit år.\n\n3\n00:00:07,000 --> 00:00:08,000\n<i>14</i>\n", "utf-8")
+    document = read_document(tmp_path / "opptak.srt", require_kommune=False)
+    assert document.text == ("[00:00:01] D1: Ventelista er lang.\n\n[00:00:04] Kor lang?\n\n[00:00:04] Eit år.\n\n"
+                             "[00:00:07] 14")
+
+
 def test_too_large_file_is_refused_without_reading_it(tmp_path: Path):
     big = tmp_path / "stor.txt"
     with big.open("wb") as handle:  # a sparse 200 MB file: no 200 MB written to disk

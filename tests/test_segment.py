@@ -1,9 +1,10 @@
 """Segmentation: the segment-table contract, speaker styles, headings, bullets, stable ids, gold alignment."""
 
 import json
+import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from qualkit.ingest import Document, Speaker
@@ -238,3 +239,145 @@ def test_attribution_of_a_segment_longer_than_max_length_uses_the_word_rule():
     document = Document("r.md", text, {"kommune": "Bergen", "kilde": "workshop"})
     table = segment_documents([document], unit="paragraph", attribute=True, attribution_nlp=nlp)
     assert table["attributed_kommune"].tolist() == ["Molde", "Stavanger"]
+
+
+def _units(document: Document, unit: str = "turn") -> list[tuple[str, str]]:
+    """(speaker, text) of every unit, after checking that each unit's offsets slice the text back."""
+    table = segment_documents([document], unit=unit)
+    for row in table.itertuples():
+        assert document.text[row.start : row.end] == row.text and row.text == row.text.strip()
+    return list(zip(table["speaker"], table["text"], strict=True))
+
+
+def test_every_voice_of_a_vtt_cue_is_a_turn_and_a_cue_without_a_voice_has_no_speaker(tmp_path):
+    from qualkit.ingest import read_document
+
+    path = tmp_path / "samtale.vtt"
+    path.write_text(
+        "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Siri Berg>Korleis bur du no?</v>\n\n"
+        "00:00:04.000 --> 00:00:06.000\n<v Siri Berg>Fortel</v> <v Per>Eg bur i ei hybelleilegheit.</v>\n\n"
+        "00:00:07.000 --> 00:00:09.000\n- Er det bra?\n- Nei.\n\n"
+        "00:00:10.000 --> 00:00:12.000\nDet er for trongt.\n", "utf-8")
+    document = read_document(path, require_kommune=False)
+    expected = [("Siri Berg", "Korleis bur du no?"), ("Siri Berg", "Fortel"), ("Per", "Eg bur i ei hybelleilegheit."),
+                ("", "Er det bra?"), ("", "Nei."), ("", "Det er for trongt.")]
+    assert _units(document, "turn") == expected
+    assert _units(document, "paragraph") == expected
+
+
+def test_an_unlabelled_srt_cue_is_not_glued_onto_the_previous_turn(tmp_path):
+    from qualkit.ingest import read_document
+
+    path = tmp_path / "opptak.srt"
+    path.write_text("1\n00:00:01,000 --> 00:00:03,000\nD1: Vi treng fleire bustader.\n\n"
+                    "2\n00:00:04,000 --> 00:00:05,000\nModerator: Kvifor?\n\n"
+                    "3\n00:00:06,000 --> 00:00:08,000\n<i>D1: Ventelistene er lange.</i>\n\n"
+                    "4\n00:00:09,000 --> 00:00:10,000\n12\n", "utf-8")
+    document = read_document(path, require_kommune=False)
+    assert _units(document) == [("D1", "Vi treng fleire bustader."), ("Moderator", "Kvifor?"),
+                                ("D1", "Ventelistene er lange."), ("", "12")]
+
+
+def test_a_timestamp_always_starts_a_new_unit_and_never_lands_inside_one():
+    text = ("[00:01:05] D1: Vi har ingen akuttplassar.\n[00:01:20] Det er eit stort problem.\n\n"
+            "[00:01:40] Vi må vise folk til hotell.\n\n[00:02:00]\n\nSå kjem vinteren.\n\n"
+            "[00:02:30] Moderator: kva gjer de då?\n")
+    document = _doc(text, kilde="intervju")
+    # a timestamped line without a label goes on with the speaker of the turn, as a unit of its own
+    assert _units(document) == [("D1", "Vi har ingen akuttplassar."), ("D1", "Det er eit stort problem."),
+                                ("D1", "Vi må vise folk til hotell."), ("D1", "Så kjem vinteren."),
+                                ("Moderator", "kva gjer de då?")]
+    assert not any("[00:" in text for _, text in _units(document, "paragraph"))
+
+
+def test_lower_case_role_labels_are_speakers():
+    text = ("intervjuer: kva er rolla di?\ninformant: eg er bustadkonsulent.\n"
+            "intervjuer: kor lenge har du vore det?\ninformant: i tre år.\n")
+    expected = [("intervjuer", "kva er rolla di?"), ("informant", "eg er bustadkonsulent."),
+                ("intervjuer", "kor lenge har du vore det?"), ("informant", "i tre år.")]
+    assert _units(_doc(text, kilde="intervju")) == expected
+    assert _units(_doc(text, kilde="")) == expected  # without kilde: the labels recur
+    # other lower-case words before a colon stay text
+    assert _units(_doc("I: Kva skjer no?\n\nIP: altså: vi ventar.\n", kilde="intervju")) == [
+        ("I", "Kva skjer no?"), ("IP", "altså: vi ventar.")]
+
+
+def test_role_and_code_labels_followed_by_a_dash_are_speakers():
+    text = "Moderator – Velkommen hit.\n\nD1 – Takk.\n\nModerator – Kva er det største problemet?\n\nD1 – Bustader.\n"
+    expected = [("Moderator", "Velkommen hit."), ("D1", "Takk."), ("Moderator", "Kva er det største problemet?"),
+                ("D1", "Bustader.")]
+    assert _units(_doc(text)) == expected
+    assert _units(_doc(text, kilde="")) == expected
+    # any other word before a dash is running text, also in a transcript
+    assert _units(_doc("D1: Eg seier det rett ut.\n\nKommunen – som eig husa – gjer for lite.\n")) == [
+        ("D1", "Eg seier det rett ut.\n\nKommunen – som eig husa – gjer for lite.")]
+
+
+def test_a_label_on_a_line_of_its_own_names_the_speaker_of_the_next_line():
+    text = ("MODERATOR\nKva er den største utfordringa?\n\nDELTAKER 1\nDet manglar små bustader.\n\n"
+            "MODERATOR\nOg oppfølginga?\n\nDELTAKER 1\nHo er for dårleg.\n")
+    expected = [("MODERATOR", "Kva er den største utfordringa?"), ("DELTAKER 1", "Det manglar små bustader."),
+                ("MODERATOR", "Og oppfølginga?"), ("DELTAKER 1", "Ho er for dårleg.")]
+    assert _units(_doc(text, kilde="")) == expected  # not headings
+    # with deltakere, the label is written as listed, so the role is found
+    listed = _doc(text, speakers={"Moderator": "moderator", "Deltaker 1": "NAV-veileder"})
+    table = segment_documents([listed], unit="turn")
+    assert table["speaker"].tolist() == ["Moderator", "Deltaker 1"] * 2
+    assert table["role"].tolist() == ["moderator", "NAV-veileder"] * 2
+    colon = "Kari Nordmann:\nEg har budd på hospits.\n\nModerator:\nKor lenge?\n"
+    assert _units(_doc(colon)) == [("Kari Nordmann", "Eg har budd på hospits."), ("Moderator", "Kor lenge?")]
+    # a capitalised line that is not a role or a code is content in a transcript
+    assert _units(_doc("D1: Eg er einig.\nHUSBANKEN\nMå gje meir startlån.\n")) == [
+        ("D1", "Eg er einig.\nHUSBANKEN\nMå gje meir startlån.")]
+
+
+def test_a_timestamped_transcript_is_one_even_when_only_one_label_recurs():
+    text = ("[00:10:02] D2: Vi har ventelister på over eitt år.\n[00:10:15] Moderator: Kvifor det?\n"
+            "[00:10:21] D2: Det er for få kommunale bustader.\n[00:10:50] D3: Eg er einig.\n")
+    assert _units(_doc(text, kilde="")) == [
+        ("D2", "Vi har ventelister på over eitt år."), ("Moderator", "Kvifor det?"),
+        ("D2", "Det er for få kommunale bustader."), ("D3", "Eg er einig.")]
+    untimed = ("Dato: 3. mars\n\nModerator: Kva er problemet?\n\nD1: Bustadene.\n\nModerator: Og økonomien?\n\n"
+               "D2: Stram.\n")
+    assert [speaker for speaker, _ in _units(_doc(untimed, kilde=""))] == ["", "Moderator", "D1", "Moderator", "D2"]
+
+
+def test_notes_with_numbered_phases_and_acronyms_are_not_read_as_transcripts():
+    text = ("Fase 1: Kartlegging av behov.\n\nFase 2: Plan for tiltak.\n\nFase 1: Evaluering.\n\n"
+            "NAV – ansvar for oppfølging.\n\nKS – rettleiing.\n\nNAV – tilskot.\n")
+    assert _units(_doc(text, kilde="")) == [("", block) for block in text.strip().split("\n\n")]
+    assert _units(_doc("D1: Det tek tid.\n\nDel 2: Plan for tiltak.\n\nD2: Eg veit.\n")) == [
+        ("D1", "Det tek tid.\n\nDel 2: Plan for tiltak."), ("D2", "Eg veit.")]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(list("ab æ:-–1D\n.?") + ["[00:01:02] ", "\n\n", "- ", "MODERATOR\n", "D1 – ",
+                                                          "intervjuer: ", "00:00:05 ", "<v Kari>", "</v>"]),
+                max_size=60).map("".join))
+@example("[00:01:02] D1: a\n[00:01:02] b\n\n00:00:05 – a")
+def test_offsets_slice_the_text_back_for_stamps_dashes_and_labels_of_their_own(text):
+    stamp = re.compile(r"^[ \t]*(?:\[00:01:02\]|00:00:05)[ \t]+\S")
+    for kilde in ("intervju", ""):
+        for unit in ("turn", "paragraph"):
+            for _, unit_text in _units(_doc(text, kilde=kilde), unit):
+                if kilde:  # in a transcript a timestamp opens a unit: no line within one starts with it
+                    assert not any(stamp.match(line) for line in unit_text.split("\n")[1:])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", " ", "\n", "- ", "– ", "<v Kari>", "<v Ola Nordmann>", "</v>", "1",
+                                 "D1: ", "&amp;", "<i>", "</i>"]), min_size=1, max_size=30).map("".join))
+def test_subtitle_cues_keep_offsets_and_timestamps_out_of_every_unit(tmp_path_factory, body):
+    from qualkit.errors import IngestError
+    from qualkit.ingest import read_document
+
+    path = tmp_path_factory.mktemp("vtt") / "cue.vtt"
+    path.write_text(f"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n{body}\n\n00:00:03.000 --> 00:00:04.000\nSlutt.\n",
+                    "utf-8")
+    try:
+        document = read_document(path, require_kommune=False)
+    except IngestError:
+        return
+    for unit in ("turn", "paragraph"):
+        for _, text in _units(document, unit):
+            assert "[00:00:0" not in text

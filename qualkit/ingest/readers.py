@@ -1,12 +1,14 @@
 """Readers per file format. Each returns the document's plain text (not yet normalised) and its encoding.
 
 Word and OpenDocument files become one paragraph per line with blank lines between paragraphs, so that the
-segmenter sees the same structure as in a text file. Subtitles (.vtt, .srt) become one line per cue:
-``[hh:mm:ss] Speaker: text`` when a speaker is known (vtt voice tags ``<v Name>`` or ``Name:`` in the cue).
+segmenter sees the same structure as in a text file. Subtitles (.vtt, .srt) become one paragraph per cue and
+speaker: ``[hh:mm:ss] Speaker: text`` when a speaker is known (vtt voice tags ``<v Name>`` or ``Name:`` in the
+cue), ``[hh:mm:ss] text`` when not (see :func:`read_subtitles`).
 """
 
 from __future__ import annotations
 
+import html
 import re
 import zipfile
 from collections.abc import Callable
@@ -178,38 +180,93 @@ def _odt_rows(table) -> list:
 
 
 _TIMING = re.compile(r"^(\d{1,2}:)?\d{2}:\d{2}[.,]\d{3}\s*-->\s*(\d{1,2}:)?\d{2}:\d{2}[.,]\d{3}")
-_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>")
+_VOICE_TAG = re.compile(r"<v(?:\.[\w.-]+)?(?:\s+([^>]*))?>|</v>")
 _TAG = re.compile(r"</?[^>]+>")
+_DASH = re.compile(r"^[-–—](?:[ \t]+|(?=[^\W\d_]))")
+_PLAIN_NAME = re.compile(r"[A-ZÆØÅ0-9][\wÆØÅæøå .'’/()\-]{0,39}")
 
 
 def read_subtitles(path: Path, max_bytes: int = MAX_BYTES) -> DecodedText:
-    """Read .vtt or .srt cues into one line per cue: ``[hh:mm:ss] Speaker: text``."""
+    """Read .vtt or .srt cues into paragraphs ``[hh:mm:ss] Speaker: text``, one per speaker's line.
+
+    A cue is cut where its speaker changes: every voice span of a vtt cue (``<v Kari>Hei</v> <v Ola>Hallo</v>``)
+    is a paragraph with its own speaker (consecutive spans of one voice are one), and in a cue without voices
+    every dash-prefixed line (``- Ja.`` / ``- Nei.``, the subtitle convention for a second speaker in one cue)
+    starts a paragraph of its own, without the dash. Each paragraph carries the cue's start time. A cue without
+    a voice gets no speaker here (the segmenter reads a ``Name:`` in its text as one). A speaker name that would
+    not read back as a plain label (``Nordmann, Kari``) is written ``[Nordmann, Kari]:``. A cue number is not
+    text, also when the blank line before the next cue is missing.
+    """
     decoded = decode(_read_bytes(path, max_bytes), path)
+    vtt = path.suffix.lower() == ".vtt"
     lines = decoded.text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    cues: list[str] = []
+    paragraphs: list[str] = []
     i = 0
     while i < len(lines):
         line = lines[i].strip().lstrip("\ufeff")
-        if _TIMING.match(line):
-            start = _timestamp(line.split("-->")[0].strip())
-            body = []
-            i += 1
-            while i < len(lines) and lines[i].strip():
-                body.append(lines[i].strip())
-                i += 1
-            cues.append(_cue_line(start, " ".join(body)))
         i += 1
-    if not cues:
+        if not _TIMING.match(line):
+            continue
+        start = _timestamp(line.split("-->")[0].strip())
+        body = []
+        while i < len(lines) and lines[i].strip() and not _TIMING.match(lines[i].strip()):
+            body.append(lines[i].strip())
+            i += 1
+        if i < len(lines) and lines[i].strip() and body and body[-1].isdigit():
+            body.pop()  # the next cue's number: its blank line is missing
+        paragraphs += [f"[{start}] {_label(voice)}{text}" for voice, text in cue_lines(body, vtt)]
+    if not paragraphs:
         raise IngestError(path, "no subtitle cues found (expected lines like 00:00:01.000 --> 00:00:04.000)")
-    return DecodedText("\n\n".join(cues), decoded.encoding)
+    return DecodedText("\n\n".join(paragraphs), decoded.encoding)
 
 
-def _cue_line(start: str, body: str) -> str:
-    voice = _VOICE.search(body)
-    text = _TAG.sub("", body).strip()
-    if voice:
-        return f"[{start}] {voice.group(1).strip()}: {text}"
-    return f"[{start}] {text}"
+def cue_lines(body: list[str], vtt: bool = True) -> list[tuple[str, str]]:
+    """The ``(speaker, text)`` lines of one cue's text lines; speaker ``""`` when the cue names none.
+
+    >>> cue_lines(["<v Kari>Hei</v> <v Ola>Hallo</v>"])
+    [('Kari', 'Hei'), ('Ola', 'Hallo')]
+    >>> cue_lines(["- Ja.", "- Nei."])
+    [('', 'Ja.'), ('', 'Nei.')]
+    """
+    pieces: list[tuple[str, str]] = []
+    voice, position, text = "", 0, "\n".join(body)
+    for tag in _VOICE_TAG.finditer(text):
+        pieces.append((voice, text[position : tag.start()]))
+        voice = "" if tag.group(0) == "</v>" else (tag.group(1) or "").strip()
+        position = tag.end()
+    pieces.append((voice, text[position:]))
+    out: list[tuple[str, str]] = []
+    for voice, piece in pieces:
+        piece = _TAG.sub("", piece)
+        if vtt:
+            piece = html.unescape(piece)
+        piece_lines = [line.strip() for line in piece.split("\n") if line.strip()]
+        if not piece_lines:
+            continue
+        if voice:  # the voice names the speaker of all its lines
+            said = [(voice, " ".join(piece_lines))]
+        else:
+            said = []
+            for line in piece_lines:
+                dash = _DASH.match(line)
+                if dash or not said:
+                    said.append(("", line[dash.end() :] if dash else line))
+                else:
+                    said[-1] = ("", f"{said[-1][1]} {line}")
+        for speaker, words in said:
+            if out and speaker and out[-1][0] == speaker:
+                out[-1] = (speaker, f"{out[-1][1]} {words}")
+            elif words:
+                out.append((speaker, words))
+    return out
+
+
+def _label(voice: str) -> str:
+    if not voice:
+        return ""
+    if _PLAIN_NAME.fullmatch(voice):
+        return f"{voice}: "
+    return f"[{voice.replace('[', '(').replace(']', ')')[:40].strip()}]: "
 
 
 def _timestamp(value: str) -> str:
