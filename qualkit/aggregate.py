@@ -10,13 +10,18 @@ Tables are tidy first (one row per theme and kommune) and pivoted for people sec
 (``by="attributed_kommune"`` or ``by="about"``), and ``by="fylke"`` gives the county level. Filters
 (:func:`filter_segments`) select sources (kilde), speaker roles and a date range; :func:`coded_tables` turns
 codings of several coders (human, model) into one coded table per coder, with a majority ``consensus``.
+
+Kommuner (and fylker) come in Norwegian alphabetical order (… Z, Æ, Ø, Å; :func:`qualkit.kommune.sort_key`)
+in every table, and in the figures and reports built on them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import pandas as pd
+
+from qualkit.kommune import sort_key
 
 TIDY_COLUMNS = ["kommune", "code", "label", "segments", "share", "documents", "speakers", "kommune_segments"]
 BY_ALIASES = {"in": "kommune", "said_in": "kommune", "about": "attributed_kommune", "said_about": "attributed_kommune"}
@@ -97,6 +102,19 @@ def unique_labels(codes: Sequence[str], labels: Mapping[str, str] | None = None)
     return {code: f"{label} ({code})" if counts[label] > 1 else label for code, label in labels.items()}
 
 
+def by_name(values: Iterable) -> list:
+    """The distinct ``values`` (kommune or fylke names) in Norwegian alphabetical order."""
+    return sorted(dict.fromkeys(values), key=sort_key)
+
+
+def groups_by_name(frame: pd.DataFrame, by: str) -> Iterator[tuple[object, pd.DataFrame]]:
+    """``frame.groupby(by)`` with the groups in Norwegian alphabetical order of their names (pandas sorts by
+    code point, which puts Å before Ø and Gáivuotna after Guovdageaidnu); missing values are left out."""
+    grouped = frame.groupby(by, sort=False)
+    for name in sorted(grouped.groups, key=sort_key):
+        yield name, grouped.get_group(name)
+
+
 def keyed_segments(segments: pd.DataFrame, by: str) -> pd.DataFrame:
     """The segments with a (non-blank) value in ``by``: the ones a table grouped on ``by`` counts."""
     values = segments[by]
@@ -132,7 +150,7 @@ def themes_by_kommune(
     labels = unique_labels(codes, labels)
     keyed = keyed_segments(segments, by)
     rows = []
-    for kommune, group in keyed.groupby(by, sort=True):
+    for kommune, group in groups_by_name(keyed, by):
         total = len(group)
         for code in codes:
             coded = group[group[code].astype(int) == 1]
@@ -155,11 +173,12 @@ def themes_by_kommune(
 
 
 def pivot_themes(table: pd.DataFrame, value: str = "segments", use_labels: bool = False) -> pd.DataFrame:
-    """Wide view of :func:`themes_by_kommune`: kommuner as rows, themes as columns."""
+    """Wide view of :func:`themes_by_kommune`: kommuner as rows (in Norwegian alphabetical order), themes as
+    columns (in the table's order)."""
     columns = "label" if use_labels else "code"
     order = list(dict.fromkeys(table[columns]))
     wide = table.pivot(index="kommune", columns=columns, values=value)
-    return wide[order].rename_axis(columns=None)
+    return wide.reindex(index=by_name(table["kommune"]), columns=order).rename_axis(columns=None)
 
 
 def theme_table_for_people(table: pd.DataFrame) -> pd.DataFrame:

@@ -2,7 +2,9 @@
 
 The register (``qualkit/data/kommuner.csv``) holds the 357 kommuner of 1 January 2024 with their official
 name forms (Norwegian, Sámi, Kven); ``kommuner_tidligere.csv`` maps the names of merged or renamed kommuner
-to the current ones. See ``qualkit/data/README.md`` for the sources and how to update them.
+to the current ones, and ``kommuner_tidligere_nummer.csv`` the former numbers of kommuner that were only
+renumbered (Bergen 1201 → 4601, Tromsø 1902 → 5401 → 5501). See ``qualkit/data/README.md`` for the sources
+and how to update them.
 
 Three things are built on it:
 
@@ -12,6 +14,9 @@ Three things are built on it:
   them, else with a conservative rule on the words (see :func:`find_mentions_in_text`).
 * :func:`attribute` decides which kommune a segment is *about* (``metadata``, ``heading`` or ``mention``),
   so that reports can count "said about" separately from "said in".
+
+:func:`sort_key` orders kommune and fylke names alphabetically the Norwegian way (… Z, Æ, Ø, Å); tables,
+figures and reports sort with it.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ __all__ = [
     "kommune_register",
     "normalise",
     "normalise_fylke",
+    "sort_key",
 ]
 
 # --------------------------------------------------------------------------------------------------------
@@ -190,6 +196,49 @@ def _did_you_mean(value: str, shown_by_key: dict[str, str]) -> str:
 
 
 # --------------------------------------------------------------------------------------------------------
+# Norwegian alphabetical order
+# --------------------------------------------------------------------------------------------------------
+
+_ALPHABET = "abcdefghijklmnopqrstuvwxyzæøå"
+_LETTER_RANK = {letter: chr(0x100 + rank) for rank, letter in enumerate(_ALPHABET)}
+#: Letters that sort as another Norwegian letter: ä/ö as æ/ø, ü as y (as in Norwegian dictionaries), and
+#: Sámi letters without a decomposition (đ, ŋ, ŧ) as their base letter. Letters with diacritics that
+#: decompose (á, č, é, š, ž, ï …) sort as their base letter too; å does not decompose here: it is its own letter.
+_SORT_AS = {"ä": "æ", "ö": "ø", "ü": "y", "đ": "d", "ŋ": "n", "ŧ": "t", "ł": "l", "ð": "d", "þ": "t"}
+_SEPARATORS = frozenset(" \xa0\t\n-_.,;:/'’\"()–—‐‑")
+
+
+def _sort_unit(char: str) -> str:
+    if char in _LETTER_RANK:
+        return _LETTER_RANK[char]
+    if char in _SORT_AS:
+        return _LETTER_RANK[_SORT_AS[char]]
+    base = unicodedata.normalize("NFD", char)[0]
+    if base in _LETTER_RANK and base != char:
+        return _LETTER_RANK[base]
+    if char in _SEPARATORS:
+        return "\x01"
+    if char.isdigit():
+        return chr(0x10 + int(unicodedata.digit(char, 0)))
+    return chr(min(0x10FFFF, 0x200 + ord(char)))
+
+
+def sort_key(name: object) -> str:
+    """The key that puts kommune and fylke names in Norwegian alphabetical order: a–z, then æ, ø, å; case
+    does not matter; á, č, š … sort as a, c, s (Gáivuotna before Gamvik), ä and ö as æ and ø; a space or
+    hyphen comes before any letter (Nord-Odal, Nordkapp, Nordre Land, Nordreisa).
+
+    >>> sorted(["Ås", "Oslo", "Årdal", "Ørland", "Aremark"], key=sort_key)
+    ['Aremark', 'Oslo', 'Ørland', 'Årdal', 'Ås']
+
+    Use it with ``sorted(..., key=sort_key)`` or ``frame.sort_values(column, key=lambda s: s.map(sort_key))``.
+    Names that differ only in case or accents keep a fixed order (the name itself breaks the tie).
+    """
+    text = unicodedata.normalize("NFC", str(name))
+    return "".join(_sort_unit(char) for char in text.casefold()) + "\x00" + text
+
+
+# --------------------------------------------------------------------------------------------------------
 # The register
 # --------------------------------------------------------------------------------------------------------
 
@@ -244,8 +293,11 @@ _KOMMUNE_WORDS = r"kommune|kommunes|kommunen|herad|heradet|herads|municipality"
 class KommuneRegister:
     """The kommuner of 2024 and their former names, with lookups by number and by any name form."""
 
-    def __init__(self, kommuner: Iterable[Kommune], former: Iterable[tuple[str, str, str, str]] = ()):
-        """Build the register from kommuner and ``(former name, former number, current number, note)`` rows."""
+    def __init__(self, kommuner: Iterable[Kommune], former: Iterable[tuple[str, str, str, str]] = (),
+                 renumbered: Iterable[tuple[str, str, str]] = ()):
+        """Build the register from kommuner, ``(former name, former number, current number, note)`` rows of
+        merged, split or renamed kommuner, and ``(former number, current number, note)`` rows of kommuner
+        that kept their name but not their number."""
         self.kommuner: tuple[Kommune, ...] = tuple(kommuner)
         self._by_number = {k.nummer: k for k in self.kommuner}
         self._by_name: dict[str, list[Kommune]] = {}
@@ -264,6 +316,14 @@ class KommuneRegister:
             if name.nummer and name.nummer not in self._by_number:
                 self._add(self._former_by_number, name.nummer, name)
             self._shown.setdefault(_key(name.navn), f"{name.navn} (now {name.kommune.navn})")
+        #: Former numbers of current kommuner (``navn`` is the kommune's current name).
+        self.renumbered: tuple[FormerName, ...] = tuple(
+            FormerName(self._by_number[current].navn, nummer, self._by_number[current], note)
+            for nummer, current, note in renumbered
+        )
+        for name in self.renumbered:
+            if name.nummer not in self._by_number:
+                self._add(self._former_by_number, name.nummer, name)
         self._keys_by_ascii: dict[str, set[str]] = {}
         for key in (*self._by_name, *self._former_by_name):
             self._keys_by_ascii.setdefault(_ascii_key(key), set()).add(key)
@@ -275,8 +335,10 @@ class KommuneRegister:
             items.append(item)
 
     @classmethod
-    def from_csv(cls, path: str | Path | None = None, former_path: str | Path | None = None) -> KommuneRegister:
-        """Load the register from ``kommuner.csv`` and ``kommuner_tidligere.csv`` (the shipped ones by default)."""
+    def from_csv(cls, path: str | Path | None = None, former_path: str | Path | None = None,
+                 renumbered_path: str | Path | None = None) -> KommuneRegister:
+        """Load the register from ``kommuner.csv``, ``kommuner_tidligere.csv`` and
+        ``kommuner_tidligere_nummer.csv`` (the shipped ones by default)."""
         kommuner = [
             Kommune(row["kommunenummer"].zfill(4), row["navn"], row["fylke"],
                     tuple(n for n in (row.get("andre_navn") or "").split("|") if n))
@@ -287,7 +349,11 @@ class KommuneRegister:
              row["kommunenummer"].zfill(4), row.get("merknad", ""))
             for row in _read_csv(former_path or _DATA / "kommuner_tidligere.csv")
         ]
-        return cls(kommuner, former)
+        renumbered = [
+            (row["tidligere_nummer"].zfill(4), row["kommunenummer"].zfill(4), row.get("merknad", ""))
+            for row in _read_csv(renumbered_path or _DATA / "kommuner_tidligere_nummer.csv")
+        ]
+        return cls(kommuner, former, renumbered)
 
     # -- plain access --------------------------------------------------------------------------------
 
@@ -302,7 +368,8 @@ class KommuneRegister:
         return self.by_number(nummer)
 
     def by_number(self, nummer: str | int) -> Kommune:
-        """The kommune with this number: a 2024 number, or the number of a merged kommune."""
+        """The kommune with this number: a 2024 number, a former number of a renumbered kommune ("1201",
+        "3005", "5401") or the number of a merged kommune ("1401" Flora → Kinn)."""
         number = str(nummer).strip().zfill(4)
         if number in self._by_number:
             return self._by_number[number]
@@ -312,6 +379,12 @@ class KommuneRegister:
         if targets:
             raise KommuneError(_split_message(number, self._former_by_number[number]))
         raise KommuneError(f'unknown kommunenummer "{nummer}"')
+
+    def former_number(self, nummer: str | int) -> tuple[FormerName, ...]:
+        """What a former kommunenummer was: the merged, renamed or renumbered kommune(s) that had it, each
+        with the current kommune and a note ("1201" → Bergen, "nummer til 2019 (Hordaland); 4601 fra 2020").
+        Empty for a current or unknown number."""
+        return tuple(self._former_by_number.get(str(nummer).strip().zfill(4), ()))
 
     @property
     def fylker(self) -> tuple[str, ...]:
@@ -613,14 +686,21 @@ def find_mentions_in_text(text: str, *, fylke: str | None = None,
     Former names ("Flora") are not looked for.
     """
     register = register or kommune_register()
-    fylker = fylker_for(fylke) if fylke else None
+    return _rule_mentions(text, fylker_for(fylke) if fylke else None, register)
+
+
+def _rule_mentions(text: str, fylker: frozenset[str] | None, register: KommuneRegister, *,
+                   need_context: bool = True) -> list[KommuneMention]:
+    """:func:`find_mentions_in_text`; without ``need_context``, names in :data:`AMBIGUOUS_WORDS` count
+    without a preposition or "kommune" next to them."""
     mentions = []
     for match in _name_pattern(register).finditer(text):
         name = " ".join(match.group().split())
         before, after = text[: match.start()], text[match.end():]
         if _ORG_BEFORE.search(before) or _ORG_AFTER.match(after):
             continue
-        if name in AMBIGUOUS_WORDS and not (_BEFORE_CONTEXT.search(before) or _AFTER_CONTEXT.match(after)):
+        if (need_context and name in AMBIGUOUS_WORDS
+                and not (_BEFORE_CONTEXT.search(before) or _AFTER_CONTEXT.match(after))):
             continue
         found = _resolve_mention(register, name, fylker)
         if found:
@@ -667,7 +747,10 @@ def attribute(segment: Doc | str, document_kommune: Kommune | str | None,
        document's kommune).
     3. ``mention``: the segment itself mentions exactly one kommune other than the one from 1–2, and does
        not also mention that one (a segment naming several kommuner, or its own and another, is a
-       comparison: it keeps the kommune from 1–2).
+       comparison: it keeps the kommune from 1–2). Whether it names that one is also checked with the word
+       rule of :func:`find_mentions_in_text`, here without the context that names which are also words
+       need ("som Sola ikke deltar i"): the NER may miss such a name or tag it as an organisation, and
+       finding it can only keep the kommune from 1–2.
 
     Ambiguous mentions (Herøy, Våler) are resolved with the document kommune's fylke or ignored.
     Returns ``(None, "none")`` when nothing names a kommune.
@@ -685,9 +768,21 @@ def attribute(segment: Doc | str, document_kommune: Kommune | str | None,
             break
     mentioned = _mentioned(segment, fylke, register)
     others = [k for k in mentioned if k != base]
-    if len(others) == 1 and base not in mentioned:
+    if len(others) == 1 and base not in mentioned and not _names_own(segment, base, fylke, register):
         return Attribution(others[0], "mention")
     return Attribution(base, reason)
+
+
+def _names_own(segment: Doc | str, kommune: Kommune | None, fylke: str | None, register: KommuneRegister) -> bool:
+    """Whether the word rule finds ``kommune`` (the segment's own) in the segment's text, also where a name
+    that is a word has no preposition or "kommune" next to it ("som Sola ikke deltar i"): in a segment from
+    Sola a capitalised "Sola" is most likely the kommune, and the worst a wrong guess does is keep the
+    segment's own kommune."""
+    if kommune is None:
+        return False
+    text = segment if isinstance(segment, str) else segment.text
+    fylker = fylker_for(fylke) if fylke else None
+    return any(m.kommune == kommune for m in _rule_mentions(text, fylker, register, need_context=False))
 
 
 def _as_headings(value: object) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qualkit.aggregate import pivot_themes
+from qualkit.aggregate import by_name, groups_by_name, pivot_themes
 from qualkit.export import write_atomic
 
 MAX_HEATMAP_COLUMNS = 12
@@ -70,7 +70,7 @@ def bar_chart_figure(table: pd.DataFrame, title: str | None = None):
     import matplotlib.pyplot as plt
 
     labels = list(dict.fromkeys(table["label"]))
-    kommuner = sorted(table["kommune"].unique(), key=str)
+    kommuner = by_name(table["kommune"])
     fig, axes = plt.subplots(len(labels), 1, figsize=(7.5, 0.6 + (0.32 * len(kommuner) + 0.7) * len(labels)),
                              squeeze=False, layout="constrained")  # constrained: the suptitle gets its own space
     top = float(table.get("share_high", table["share"]).max() or 1)
@@ -290,7 +290,7 @@ def quotes_table(
     labels = labels or {}
     keyed = keyed_segments(segments, by)
     rows = []
-    for kommune, group in keyed.groupby(by, sort=True):
+    for kommune, group in groups_by_name(keyed, by):
         for code in codes:
             coded = group[group[code].fillna(0).astype(int) == 1].copy()
             if coded.empty:

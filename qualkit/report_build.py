@@ -21,6 +21,7 @@ from qualkit.aggregate import (
     BY_LABELS,
     check_codes,
     filter_segments,
+    groups_by_name,
     keyed_segments,
     resolve_by,
     theme_table_for_people,
@@ -310,7 +311,7 @@ def theme_matrix(themes: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFram
     """Kommune × theme cells as text: count (share; interval), * for thin cells."""
     first = FIRST_COLUMN.get(themes.attrs.get("by", "kommune"), "Kommune")
     rows = []
-    for kommune, group in themes.groupby("kommune", sort=True):
+    for kommune, group in groups_by_name(themes, "kommune"):
         row = {first: kommune, "Segmenter": int(group["kommune_segments"].iloc[0])}
         for _, cell in group.iterrows():
             row[cell["label"]] = _cell(cell)
@@ -361,7 +362,7 @@ def report_markdown(report: Report) -> str:
         lines += [f"### {report.labels.get(code, code)}", ""]
         if part.empty:
             lines += ["_Ingen segmenter kodet med dette temaet._", ""]
-        for kommune, group in part.groupby("kommune", sort=True):
+        for kommune, group in groups_by_name(part, "kommune"):
             lines += [f"**{kommune}**", ""]
             lines += [f"> {c}\n" for c in group["citation"]]
     return "\n".join(lines)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from qualkit.aggregate import groups_by_name
 from qualkit.export import write_atomic
 from qualkit.report_build import Report, interval_sentences, people_tables, percent_columns, unassigned_text
 
@@ -73,7 +74,7 @@ def report_document(report: Report):
         part = quotes[quotes["code"] == code]
         if part.empty:
             document.add_paragraph("Ingen segmenter kodet med dette temaet.")
-        for kommune, group in part.groupby("kommune", sort=True):
+        for kommune, group in groups_by_name(part, "kommune"):
             document.add_heading(str(kommune), level=3)
             for quote in group["citation"]:
                 document.add_paragraph(quote, style="Quote")

@@ -7,6 +7,7 @@ import html
 
 import pandas as pd
 
+from qualkit.aggregate import groups_by_name
 from qualkit.report_build import Report, interval_sentences, people_tables, percent_columns, unassigned_text
 
 STYLE = """
@@ -89,7 +90,7 @@ def report_html(report: Report) -> str:
         part = quotes[quotes["code"] == code]
         if part.empty:
             parts.append("<p><em>Ingen segmenter kodet med dette temaet.</em></p>")
-        for kommune, group in part.groupby("kommune", sort=True):
+        for kommune, group in groups_by_name(part, "kommune"):
             parts.append(f"<h4>{html.escape(str(kommune))}</h4>")
             parts += [f"<blockquote>{html.escape(c)}</blockquote>" for c in group["citation"]]
     body = "\n".join(parts)

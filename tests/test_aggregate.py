@@ -127,3 +127,33 @@ def test_tidy_codings_frame_becomes_one_table_per_coder():
     model = tables["model"].set_index("segment_id")
     assert model["bolig_score"].tolist() == [0.9, 0.2]
     assert tables["consensus"].set_index("segment_id")["bolig"].tolist() == [1, 0, 0]
+
+
+# --- Norwegian alphabetical order ------------------------------------------------------------------------------
+
+# By code point these sort Aremark, Gamvik, Guovdageaidnu, Gáivuotna, Oslo, Årdal, Ås, Ørland.
+NORWEGIAN_ORDER = ["Aremark", "Gáivuotna", "Gamvik", "Guovdageaidnu", "Oslo", "Ørland", "Årdal", "Ås"]
+
+
+def _segments_in(kommuner, fylker=None):
+    rows = [(f"{k}.md", k, (fylker or {}).get(k, ""), "D1", i % 2, 1) for i, k in enumerate(reversed(kommuner))]
+    return pd.DataFrame(rows, columns=["document", "kommune", "fylke", "speaker", "bolig", "okonomi"])
+
+
+def test_kommuner_come_in_norwegian_alphabetical_order():
+    table = themes_by_kommune(_segments_in(NORWEGIAN_ORDER), ["bolig", "okonomi"])
+    assert list(dict.fromkeys(table["kommune"])) == NORWEGIAN_ORDER
+    assert table["code"].tolist()[:2] == ["bolig", "okonomi"]  # themes keep their order within a kommune
+    assert pivot_themes(table).index.tolist() == NORWEGIAN_ORDER
+    assert theme_table_for_people(table)["Kommune"].tolist() == NORWEGIAN_ORDER
+    # a table in another order is pivoted in Norwegian order all the same
+    assert pivot_themes(table.iloc[::-1]).index.tolist() == NORWEGIAN_ORDER
+
+
+def test_fylker_and_coders_tables_come_in_norwegian_alphabetical_order():
+    fylker = {"Aremark": "Østfold", "Oslo": "Oslo", "Ørland": "Trøndelag", "Årdal": "Vestland", "Ås": "Akershus"}
+    segments = _segments_in(list(fylker), fylker)
+    table = themes_by_kommune(segments, ["bolig"], by="fylke")
+    assert table["kommune"].tolist() == ["Akershus", "Oslo", "Trøndelag", "Vestland", "Østfold"]
+    by_coder = themes_by_coder({"anna": segments}, ["bolig"])
+    assert by_coder["kommune"].tolist() == ["Aremark", "Oslo", "Ørland", "Årdal", "Ås"]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import re
+from importlib import resources
+
 import pandas as pd
 import pytest
 import spacy
@@ -19,6 +23,7 @@ from qualkit.kommune import (
     kommune_register,
     normalise,
     normalise_fylke,
+    sort_key,
 )
 
 FYLKE_COUNTS = {
@@ -123,6 +128,125 @@ def test_former_names_file_points_at_current_kommuner():
     for former in register.former:
         if former.navn in current:
             assert former.kommune.navn != former.navn
+
+
+def _data_rows(name: str) -> list[dict[str, str]]:
+    with (resources.files("qualkit") / "data" / name).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+#: Renumbered kommuner whose number also moved them to another fylke than the one their old number names.
+MOVED_FYLKE = {
+    "0532": "Akershus", "0533": "Akershus",  # Jevnaker, Lunner: Oppland → Viken 2020 → Akershus 2024
+    "1567": "Trøndelag",  # Rindal: Møre og Romsdal → Trøndelag 2019
+    "1852": "Troms",  # Tjeldsund: Nordland → Troms og Finnmark 2020 (with Skånland) → Troms 2024
+}
+
+
+def test_renumbered_file_is_consistent():
+    """kommuner_tidligere_nummer.csv: each former number leads to one current kommune, named as in the
+    register, within the fylke (or a fylke that became it) that the former number names."""
+    register = kommune_register()
+    current = {k.nummer for k in register}
+    rows = _data_rows("kommuner_tidligere_nummer.csv")
+    assert len(rows) > 350
+    old = [row["tidligere_nummer"] for row in rows]
+    assert all(len(n) == 4 and n.isdigit() for n in old)
+    assert len(set(old)) == len(old), "a former number is listed twice"
+    assert not set(old) & current, "a former number is also a current number"
+    for row in rows:
+        kommune = register.by_number(row["kommunenummer"])
+        assert row["kommunenummer"] in current, row
+        assert row["navn"] == kommune.navn, row
+        moved = MOVED_FYLKE.get(row["tidligere_nummer"])
+        assert kommune.fylke in ({moved} if moved else fylker_for(row["tidligere_nummer"][:2])), row
+        assert f'{row["kommunenummer"]} fra 20' in row["merknad"], row
+    # The numbers a note passes through ("5401 2020–2023") are rows that lead to the same kommune.
+    target = {row["tidligere_nummer"]: row["kommunenummer"] for row in rows}
+    for row in rows:
+        for step in re.findall(r"\b(\d{4}) (?:til )?20\d\d", row["merknad"]):
+            if step != row["kommunenummer"]:
+                assert target[step] == row["kommunenummer"], (row, step)
+
+
+def test_former_numbers_in_both_files_agree():
+    """A number in both kommuner_tidligere.csv and kommuner_tidligere_nummer.csv (none today) would have to
+    lead to the same kommune; a merged kommune's numbers are never current numbers either."""
+    current = {k.nummer for k in kommune_register()}
+    merged = {}
+    for row in _data_rows("kommuner_tidligere.csv"):
+        merged.setdefault(row["tidligere_nummer"], set()).add(row["kommunenummer"])
+    assert not set(merged) & current
+    for row in _data_rows("kommuner_tidligere_nummer.csv"):
+        assert merged.get(row["tidligere_nummer"], {row["kommunenummer"]}) == {row["kommunenummer"]}, row
+
+
+@pytest.mark.parametrize(
+    ("value", "nummer"),
+    [
+        ("1201", "4601"),  # Bergen, Hordaland → Vestland 2020
+        ("1601", "5001"),  # Trondheim, Sør-Trøndelag → Trøndelag 2018
+        ("1902", "5501"),  # Tromsø until 2019 …
+        ("5401", "5501"),  # … in Troms og Finnmark 2020–2023
+        ("0602", "3301"),  # Drammen until 2019 …
+        ("3005", "3301"),  # … in Viken 2020–2023
+        ("0219", "3201"),  # Bærum
+        ("3024", "3201"),
+        ("1102", "1108"),  # Sandnes, merged with Forsand 2020
+        ("1504", "1508"),  # Ålesund until 2019 …
+        ("1507", "1508"),  # … 2020–2023, when it held Haram too
+        ("1534", "1580"),  # Haram: part of Ålesund 2020–2023, its own kommune again from 2024
+        ("0706", "3907"),  # Sandefjord until 2016 …
+        ("0710", "3907"),  # … 2017–2019
+        ("1805", "1806"),  # Narvik
+        ("2011", "5612"),  # Guovdageaidnu - Kautokeino
+        ("1852", "5512"),  # Tjeldsund, moved from Nordland
+        ("3040", "3322"),  # Nesbyen's Viken number (as Nes in Buskerud it had 0616, a former name)
+        ("1662", "5001"),  # Klæbu's number before 2018 (5030 in 2018–2019)
+        ("5004", "5006"),  # Steinkjer 2018–2019
+        ("1201 Bergen", "4601"),
+        ("Bergen (1201)", "4601"),
+        ("0602 Drammen kommune", "3301"),
+    ],
+)
+def test_former_numbers_resolve_to_the_current_kommune(value, nummer):
+    assert normalise(value).nummer == nummer
+
+
+def test_former_number_with_fylke_and_note():
+    assert normalise("1201", fylke="Hordaland").navn == "Bergen"
+    assert normalise("3005", fylke="Viken").navn == "Drammen"
+    assert normalise("5401", fylke="Troms").navn == "Tromsø"
+    with pytest.raises(KommuneError, match="not in Finnmark"):
+        normalise("1902", fylke="Finnmark")
+    with pytest.raises(KommuneError, match="1201 is Bergen, not Oslo"):
+        normalise("1201 Oslo")
+    (bergen,) = kommune_register().former_number("1201")
+    assert bergen.kommune.nummer == "4601" and "4601 fra 2020" in bergen.merknad
+    (flora,) = kommune_register().former_number(1401)
+    assert (flora.navn, flora.kommune.navn) == ("Flora", "Kinn")
+    assert kommune_register().former_number("4601") == ()
+    # numbers that never changed, and a renamed kommune's old number, are unaffected
+    assert [normalise(n).nummer for n in ("0301", "1103", "0616")] == ["0301", "1103", "3322"]
+    with pytest.raises(KommuneError, match="several"):
+        normalise("1613")  # Snillfjord before 2018, split in 2020
+
+
+def test_sort_key_is_norwegian_alphabetical_order():
+    assert sorted(["Ås", "Oslo", "Årdal", "Ørland", "Aremark", "Zeta", "Ærø"], key=sort_key) == [
+        "Aremark", "Oslo", "Zeta", "Ærø", "Ørland", "Årdal", "Ås"]
+    # Sámi letters sort as their base letter, ä/ö as æ/ø; case does not matter
+    assert sorted(["Guovdageaidnu", "Gamvik", "Gáivuotna", "gjøvik"], key=sort_key) == [
+        "Gáivuotna", "Gamvik", "gjøvik", "Guovdageaidnu"]
+    assert sorted(["Øvre", "Öland", "Ølen", "Ærfjord", "Äsa"], key=sort_key) == [
+        "Ærfjord", "Äsa", "Öland", "Ølen", "Øvre"]
+    # a word ends before a longer one: space and hyphen come before the letters
+    assert sorted(["Nordreisa", "Nordre Land", "Nordkapp", "Nord-Odal", "Nord-Aurdal"], key=sort_key) == [
+        "Nord-Aurdal", "Nord-Odal", "Nordkapp", "Nordre Land", "Nordreisa"]
+    assert sorted(["Østfold", "Agder", "Vestfold", "Akershus", "Møre og Romsdal"], key=sort_key) == [
+        "Agder", "Akershus", "Møre og Romsdal", "Vestfold", "Østfold"]
+    assert sort_key("Bergen") != sort_key("bergen")  # a fixed order for names that differ only in case
+    assert sorted(["Bø", "Bodø", "Bømlo", "Bærum"], key=sort_key) == ["Bodø", "Bærum", "Bø", "Bømlo"]
 
 
 # -- normalisation -----------------------------------------------------------------------------------
@@ -469,6 +593,26 @@ def test_attribution_with_entities(nlp):
     assert attribute(doc, "Øygarden") == (normalise("Askøy"), "mention")
     doc = _doc_with_ents(nlp, "Helse Bergen sier at de mangler plasser.", [("Helse Bergen", "ORG")])
     assert attribute(doc, "Øygarden") == (normalise("Øygarden"), "metadata")
+
+
+def test_own_kommune_missed_by_the_entities_still_makes_a_comparison(nlp):
+    """rep finding 10: the NER tags "Sola" as an organisation (or misses it: it is also a word), so only
+    Stavanger was seen and a segment from Sola that names Sola went to Stavanger."""
+    text = "Han bodde et halvår på et hospits i Stavanger, men nå flytter han hjem til Sola igjen."
+    tagged_org = _doc_with_ents(nlp, text, [("Stavanger", "GPE_LOC"), ("Sola", "ORG")])
+    missed = _doc_with_ents(nlp, text, [("Stavanger", "GPE_LOC")])
+    for doc in (tagged_org, missed):
+        assert attribute(doc, "Sola") == (normalise("Sola"), "metadata")
+        assert attribute(doc, "Sola", ["Sola"]) == (normalise("Sola"), "metadata")
+    # a name that is also a word counts for the own kommune without a preposition before it, in text too
+    no_context = "Stavanger har et eget boligsosialt utvalg, noe Sola ikke har fått på plass."
+    assert attribute(no_context, "Sola") == (normalise("Sola"), "metadata")
+    assert attribute(_doc_with_ents(nlp, no_context, [("Stavanger", "GPE_LOC")]), "Sola") == (
+        normalise("Sola"), "metadata")
+    # the entities stay the authority on other kommuner: the rule only confirms the segment's own kommune
+    only_stavanger = _doc_with_ents(nlp, "Han bodde et halvår på et hospits i Stavanger.", [("Stavanger", "GPE_LOC")])
+    assert attribute(only_stavanger, "Sola") == (normalise("Stavanger"), "mention")
+    assert attribute(missed, "Bergen") == (normalise("Stavanger"), "mention")  # Sola is not Bergen's own
 
 
 def test_attribution_without_any_kommune():

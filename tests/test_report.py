@@ -449,3 +449,49 @@ def test_heatmap_with_many_kommuner_is_transposed_and_uses_a_fixed_scale():
     small = heatmap_figure(build_report(FIXTURE, CODES, LABELS, figures=False).tables["themes"])
     assert [t.get_text() for t in small.axes[0].get_yticklabels()] == ["Bolig", "Økonomi"]
     assert small.axes[0].images[0].get_clim() == (0.0, 1.0)
+
+
+# --- Norwegian alphabetical order ------------------------------------------------------------------------------
+
+# By code point: Aremark, Gamvik, Gáivuotna, Oslo, Årdal, Ås, Ørland.
+NORWEGIAN_ORDER = ["Aremark", "Gáivuotna", "Gamvik", "Oslo", "Ørland", "Årdal", "Ås"]
+
+
+def _kommuner_in_reverse():
+    text = "Vi har fått flere kommunale utleieboliger, men ventetida er fortsatt lang for enslige."
+    rows = [{"document": f"{k}.md", "kommune": k, "speaker": "D1", "role": "", "text": text, "start": 0,
+             "end": len(text), "segment_id": f"s{i}", "bolig": 1, "okonomi": i % 2}
+            for i, k in enumerate(reversed(NORWEGIAN_ORDER))]
+    return pd.DataFrame(rows)
+
+
+def _quote_headings(markup: str, tag: str) -> list[str]:
+    import re
+
+    return [h for h in re.findall(rf"<{tag}>(.*?)</{tag}>", markup) if h in NORWEGIAN_ORDER]
+
+
+def test_report_tables_figures_and_files_use_norwegian_alphabetical_order(tmp_path):
+    from qualkit.report import bar_chart_figure, heatmap_figure
+    from qualkit.report_build import report_markdown
+    from qualkit.report_docx import report_document
+    from qualkit.report_html import report_html
+
+    report = build_report(_kommuner_in_reverse(), CODES, LABELS, figures=False)
+    for key in ("themes", "quotes"):
+        assert list(dict.fromkeys(report.tables[key]["kommune"])) == NORWEGIAN_ORDER, key
+    assert report.tables["overview"]["Kommune"].tolist() == NORWEGIAN_ORDER
+    assert people_tables(report)["Tema per kommune"]["Kommune"].drop_duplicates().tolist() == NORWEGIAN_ORDER
+    markdown = report_markdown(report)
+    in_matrix = [line.split(" | ")[0].strip("| ") for line in markdown.splitlines() if line.startswith("| ")]
+    assert [k for k in in_matrix if k in NORWEGIAN_ORDER][: len(NORWEGIAN_ORDER)] == NORWEGIAN_ORDER
+    assert [line.strip("*") for line in markdown.splitlines() if line.strip("*") in NORWEGIAN_ORDER
+            and line.startswith("**")][: len(NORWEGIAN_ORDER)] == NORWEGIAN_ORDER  # quotes under Bolig
+    assert _quote_headings(report_html(report), "h4")[: len(NORWEGIAN_ORDER)] == NORWEGIAN_ORDER
+    document = report_document(report)
+    docx_headings = [p.text for p in document.paragraphs if p.style.name == "Heading 3"]
+    assert docx_headings[: len(NORWEGIAN_ORDER)] == NORWEGIAN_ORDER
+    bars = bar_chart_figure(report.tables["themes"])
+    assert [t.get_text() for t in bars.axes[0].get_yticklabels()] == NORWEGIAN_ORDER
+    heat = heatmap_figure(report.tables["themes"])  # 7 kommuner: themes as rows, kommuner as columns
+    assert [t.get_text() for t in heat.axes[0].get_xticklabels()] == NORWEGIAN_ORDER
