@@ -639,3 +639,41 @@ def test_a_version_1_file_gets_span_columns_for_memos(tmp_path: Path):
     with Project.open(path, readonly=True) as project:  # brought up to date once, then read
         assert project.memos()[["text", "start"]].astype(object).values.tolist() == [["gammelt", pd.NA]]
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_version_2_file_is_upgraded_to_keep_refi_elements(tmp_path: Path):
+    """Schema 3 adds the table of what REFI-QDA imports bring (GUIDs, colours, cases, sets); an older file gets it
+    when opened, in one transaction, and keeps its content."""
+    path = tmp_path / "v2.qualkit"
+    connection = connect(path, create=True)
+    migrate(connection, path, MIGRATIONS[:2])
+    connection.execute("INSERT INTO meta VALUES ('project_id', 'x')")
+    connection.execute("INSERT INTO memos (text, created_at, start, \"end\") VALUES ('om spennet', 'nå', 2, 7)")
+    connection.close()
+    with Project.open(path) as project:  # an ordinary open migrates, and reads the file as the new version
+        assert project.memos()[["text", "start", "end"]].values.tolist() == [["om spennet", 2, 7]]
+        assert project.refi_elements().empty
+        project.keep_refi_elements([{"kind": "user", "key": "Kari", "guid": "0A0A0A0A-0000-0000-0000-000000000001"}])
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert db.execute("SELECT kind, key FROM refi_elements").fetchall() == [("user", "Kari")]
+
+
+def test_keep_refi_elements_keeps_the_first_guid(project: Project):
+    code = "AAAAAAAA-0000-0000-0000-00000000000A"
+    first = project.keep_refi_elements([
+        {"kind": "code", "key": "bolig", "guid": code, "data": {"color": "#FF0000"}},
+        {"kind": "user", "key": "Kari", "guid": "0A0A0A0A-0000-0000-0000-000000000001"},
+    ])
+    assert first["status"].tolist() == ["added", "added"]
+    again = project.keep_refi_elements([
+        {"kind": "code", "key": "bolig", "guid": code, "data": {"color": "#00FF00"}},             # colour changed
+        {"kind": "user", "key": "Kari", "guid": "0A0A0A0A-0000-0000-0000-000000000001"},        # the same again
+        {"kind": "code", "key": "bolig", "guid": "BBBBBBBB-0000-0000-0000-00000000000B"},       # another GUID
+        {"kind": "code", "key": "okonomi", "guid": code},                                        # a taken GUID
+    ])
+    assert again["status"].tolist() == ["updated", "unchanged", "refused", "refused"]
+    assert "keeps the GUID" in again.at[2, "reason"] and "belongs to code 'bolig'" in again.at[3, "reason"]
+    elements = project.refi_elements("code")
+    assert elements[["key", "guid"]].values.tolist() == [["bolig", code]]
+    assert elements.at[0, "data"] == {"color": "#00FF00"}

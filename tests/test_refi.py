@@ -853,3 +853,194 @@ def test_export_of_a_project_another_process_is_writing(tmp_path, demo_refi, mon
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+# findings 6, 7 and 13 of the s16 review: codebook details, identities of another tool's elements, counted BOMs ----
+def _custom_codebook(codebook):
+    """The default codebook changed the way a user would: another name, a new keyword, another label, a
+    definition ending in a line break (as YAML's ``|`` gives it)."""
+    data = codebook.model_dump()
+    data.update(name="egen_kodebok", label="Egen kodebok", version="2.1")
+    data["codes"][0]["keywords"] = [*data["codes"][0]["keywords"], "sokkelleilighet*"]
+    data["codes"][1]["definition"] += "\n"
+    data["codes"][2]["label"] = "Samarbeid på tvers"
+    return type(codebook).model_validate(data)
+
+
+@pytest.mark.parametrize("which", ["default", "custom"])
+def test_a_qualkit_export_gives_a_new_project_its_codebook(tmp_path, codebook, which):
+    """Finding 6: a project made from a qualkit .qdpx or .qdc has the codebook it was exported with, keywords,
+    examples and rules included, and the same fingerprint (so the shipped model applies to the default)."""
+    from qualkit.cli.refi_cmd import app
+    from qualkit.project import Project
+    from qualkit.refi import to_project
+
+    book = codebook if which == "default" else _custom_codebook(codebook)
+    refi = from_documents(_demo_documents(), book, _demo_codings(), name="demo")
+    write_qdpx(refi, tmp_path / "a.qdpx")
+    write_qdc(refi, tmp_path / "a.qdc")
+    if REFI.exists():
+        _assert_valid(zipfile.ZipFile(tmp_path / "a.qdpx").read("project.qde"), "Project.xsd")
+        _assert_valid((tmp_path / "a.qdc").read_bytes(), "Codebook.xsd")
+    assert to_project(load_qdpx(tmp_path / "a.qdpx"), tmp_path / "fra_qdpx.qualkit").empty
+    result = CliRunner().invoke(app, ["import", str(tmp_path / "a.qdc"), "--project",
+                                      str(tmp_path / "fra_qdc.qualkit")])
+    assert result.exit_code == 0, result.output
+    for name in ("fra_qdpx.qualkit", "fra_qdc.qualkit"):
+        with Project.open(tmp_path / name) as project:
+            restored = project.codebook
+        assert restored.fingerprint == book.fingerprint, name
+        assert (restored.name, restored.version) == (book.name, book.version)
+        assert restored.code("bolig").keywords == book.code("bolig").keywords
+        assert restored.code("okonomi").examples == book.code("okonomi").examples
+
+
+def test_an_older_qualkit_export_is_recognised_as_the_default_codebook(tmp_path, codebook, demo_refi):
+    """Finding 6: exports of an older qualkit (only ``qualkit-kode``, no details) of the default codebook give the
+    default codebook back; changed codes come back with their details and a report line."""
+    import re
+
+    write_qdc(demo_refi, tmp_path / "ny.qdc")
+    text = (tmp_path / "ny.qdc").read_text(encoding="utf-8")
+    assert "qualkit-data: " in text and "sokkel" not in text
+    (tmp_path / "gammel.qdc").write_text(re.sub(r"\nqualkit-data: [^<]*", "", text), encoding="utf-8")
+    old = load_qdc(tmp_path / "gammel.qdc")
+    recognised = codebook_from_refi(old, "gammel")
+    assert recognised.fingerprint == codebook.fingerprint
+    assert "codebook boligsosialt" in report_table(old)["reason"].iloc[0]
+    # into a project whose codebook has the same codes with keywords of its own, these stay; keywords that an
+    # export brings replace them
+    from qualkit.refi import merge_codebook
+
+    own = codebook.model_copy(update={"codes": [codebook.codes[0].model_copy(update={"keywords": ["hybel*"]}),
+                                                *codebook.codes[1:]]})
+    assert merge_codebook(own, recognised)[0] is own
+    write_qdc(from_documents([], _custom_codebook(codebook)), tmp_path / "egen.qdc")
+    merged, notes = merge_codebook(own, codebook_from_refi(load_qdc(tmp_path / "egen.qdc")))
+    assert "sokkelleilighet*" in merged.code("bolig").keywords and "brought their keywords" in notes[0]
+    # a label changed in the other tool: the label is taken, keywords and examples stay, the change is reported
+    (tmp_path / "endret.qdc").write_text(text.replace('name="Bolig og botilbud"', 'name="Bustad"'), encoding="utf-8")
+    changed = load_qdc(tmp_path / "endret.qdc")
+    book = codebook_from_refi(changed, "endret")
+    assert book.code("bolig").label == "Bustad" and book.code("bolig").keywords == codebook.code("bolig").keywords
+    assert book.name == "boligsosialt" and book.fingerprint != codebook.fingerprint
+    assert "changed in the other tool" in report_table(changed)["reason"].iloc[0]
+    # text a user added after qualkit's lines is part of the definition; the details are still read
+    (tmp_path / "tillegg.qdc").write_text(text.replace("</Description>", "\nMerknad frå Kari.</Description>", 1),
+                                          encoding="utf-8")
+    book = codebook_from_refi(load_qdc(tmp_path / "tillegg.qdc"), "tillegg")
+    assert book.code("bolig").definition == codebook.code("bolig").definition.strip() + "\n\nMerknad frå Kari."
+    assert book.code("bolig").keywords == codebook.code("bolig").keywords
+    # details a tool damaged are reported: the default codebook is still recognised by its codes, another
+    # codebook's code is imported without them (and named)
+    damage = ('qualkit-data: {"examples"', 'qualkit-data: {"examp')
+    (tmp_path / "skadet.qdc").write_text(text.replace(*damage, 1), encoding="utf-8")
+    damaged = load_qdc(tmp_path / "skadet.qdc")
+    assert codebook_from_refi(damaged, "skadet").fingerprint == codebook.fingerprint
+    assert "could not be read" in report_table(damaged)["reason"].iloc[0]
+    custom = (tmp_path / "egen.qdc").read_text(encoding="utf-8")
+    (tmp_path / "egen_skadet.qdc").write_text(custom.replace(*damage, 1), encoding="utf-8")
+    damaged = load_qdc(tmp_path / "egen_skadet.qdc")
+    book = codebook_from_refi(damaged, "skadet")
+    reasons = " | ".join(report_table(damaged)["reason"])
+    assert "could not be read" in reasons and "came without their keywords and examples" in reasons
+    assert book.code("bolig").keywords == [] and book.code("tjenester").keywords
+
+
+VENDOR_TEXT = "Ordstyrar: Korleis bur folk her?\nD1: Det er mangel på små bustader i sentrum.\n"
+
+
+def _vendor_qdpx(path: Path, guids: dict[str, str]) -> Path:
+    """A project as another tool writes it: a code hierarchy with colours and a group that cannot be coded, two
+    users (one without codings), typed variables, a case and a set."""
+    g = guids
+    start, end = _span(VENDOR_TEXT, "mangel på små bustader")
+    qde = (
+        f'<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="{NS}" name="Ørsta-prosjektet" origin="vendor">'
+        f'<Users><User guid="{g["ingrid"]}" name="Ingrid Haug"/><User guid="{g["per"]}" name="Per Lie"/></Users>'
+        f'<CodeBook><Codes><Code guid="{g["tema"]}" name="Tema" isCodable="false" color="#123456">'
+        f'<Code guid="{g["bustad"]}" name="Bustad" isCodable="true" color="#FF0000"><Description>Om bustader'
+        f'</Description></Code><Code guid="{g["pengar"]}" name="Pengar" isCodable="true"/></Code></Codes></CodeBook>'
+        f'<Variables><Variable guid="{g["dato"]}" name="Intervjudato" typeOfVariable="Date"/>'
+        f'<Variable guid="{g["tal"]}" name="Deltakarar" typeOfVariable="Integer"/></Variables>'
+        f'<Cases><Case guid="{g["case"]}" name="Gruppe A"><VariableValue><VariableRef targetGUID="{g["tal"]}"/>'
+        f'<IntegerValue>4</IntegerValue></VariableValue><SourceRef targetGUID="{g["source"]}"/></Case></Cases>'
+        f'<Sources><TextSource guid="{g["source"]}" name="Fokusgruppe Ørsta"><PlainTextContent>{VENDOR_TEXT}'
+        f'</PlainTextContent><PlainTextSelection guid="{_g()}" name="mangel på små bustader" startPosition="{start}" '
+        f'endPosition="{end}"><Coding guid="{_g()}" creatingUser="{g["ingrid"]}"><CodeRef targetGUID="{g["bustad"]}"/>'
+        f'</Coding></PlainTextSelection><VariableValue><VariableRef targetGUID="{g["dato"]}"/>'
+        f"<DateValue>2025-04-02</DateValue></VariableValue></TextSource></Sources>"
+        f'<Sets><Set guid="{g["set"]}" name="Bustadsett"><MemberCode targetGUID="{g["bustad"]}"/>'
+        f'<MemberSource targetGUID="{g["source"]}"/></Set></Sets></Project>')
+    return _qdpx(path, qde)
+
+
+def _identities(refi) -> dict:
+    return {"codes": {c.guid: (c.name, c.color, c.codable, c.description) for c in refi.all_codes()},
+            "users": {u.guid: u.name for u in refi.users},
+            "variables": {v.guid: (v.name, v.type) for v in refi.variables},
+            "cases": [(c.guid, c.name, c.variables, c.sources) for c in refi.cases],
+            "sets": [(s.guid, s.name, s.codes, s.sources) for s in refi.sets]}
+
+
+def test_another_tools_elements_come_back_through_a_project(tmp_path):
+    """Finding 7: vendor → qualkit project → vendor keeps the GUIDs of codes, users and variables, colours,
+    isCodable, variable types, users without codings, cases and sets; the descriptions stay the vendor's."""
+    from qualkit.project import Project
+    from qualkit.refi import from_project, to_project
+
+    guids = {name: _g() for name in ("ingrid", "per", "tema", "bustad", "pengar", "dato", "tal", "case", "source",
+                                     "set")}
+    original = load_qdpx(_vendor_qdpx(tmp_path / "v.qdpx", guids))
+    assert to_project(original, tmp_path / "p.qualkit").empty
+    with Project.open(tmp_path / "p.qualkit") as project:
+        write_qdpx(from_project(project), tmp_path / "ut.qdpx")
+        assert set(project.refi_elements()["kind"]) == {"code", "user", "variable", "case", "set"}
+    qde = zipfile.ZipFile(tmp_path / "ut.qdpx").read("project.qde")
+    if REFI.exists():
+        _assert_valid(qde, "Project.xsd")
+    back = load_qdpx(tmp_path / "ut.qdpx")
+    assert _identities(back) == _identities(original)
+    assert b"qualkit-kode" not in qde and b'name="case"' not in qde
+    # a second trip through a new project gives the same file (but for the project's name)
+    to_project(back, tmp_path / "p2.qualkit")
+    with Project.open(tmp_path / "p2.qualkit") as project:
+        write_qdpx(from_project(project), tmp_path / "ut2.qdpx")
+    again = zipfile.ZipFile(tmp_path / "ut2.qdpx").read("project.qde")
+    assert again.replace(b'name="p2"', b'name="p"') == qde
+
+
+def test_a_second_guid_for_the_same_code_is_reported_and_the_first_kept(tmp_path):
+    from qualkit.project import Project
+    from qualkit.refi import from_project, to_project
+
+    first = {name: _g() for name in ("ingrid", "per", "tema", "bustad", "pengar", "dato", "tal", "case", "source",
+                                     "set")}
+    second = {**first, "bustad": _g(), "tema": _g(), "pengar": _g()}
+    to_project(load_qdpx(_vendor_qdpx(tmp_path / "a.qdpx", first)), tmp_path / "p.qualkit")
+    report = to_project(load_qdpx(_vendor_qdpx(tmp_path / "b.qdpx", second)), tmp_path / "p.qualkit")
+    refused = report[report["reason"].str.contains("GUID not kept")]
+    assert sorted(refused["name"]) == ["bustad", "pengar", "tema"] and refused["imported"].all()
+    with Project.open(tmp_path / "p.qualkit") as project:
+        back = from_project(project)
+    assert {c.name: c.guid for c in back.all_codes()} == {"Tema": first["tema"], "Bustad": first["bustad"],
+                                                          "Pengar": first["pengar"]}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_offsets_that_count_the_bom_are_detected_by_selection_names(tmp_path, encoding):
+    """Finding 13: a tool that reads the file with its BOM counts U+FEFF as a character; names tell."""
+    parts = ["Økonomien er trang", "Vi har for få"]
+    selections = "".join(_selection(_span(NORSK, part)[0] + 1, _span(NORSK, part)[1] + 1, part) for part in parts)
+    path = _qdpx(tmp_path / "p.qdpx", _project(f"<Sources>{_source(_g(), 'internal://k.txt', selections)}"
+                                               "</Sources>"), {"sources/k.txt": NORSK.encode(encoding)})
+    imported = load_qdpx(path)
+    (src,) = imported.sources
+    assert [src.text[s.start:s.end] for s in src.selections] == parts
+    assert any("counting the file's BOM" in issue.reason for issue in imported.issues)
+    # the same offsets without names: the spec's reading (BOM not counted), as before
+    unnamed = "".join(_selection(_span(NORSK, part)[0], _span(NORSK, part)[1]) for part in parts)
+    path = _qdpx(tmp_path / "q.qdpx", _project(f"<Sources>{_source(_g(), 'internal://k.txt', unnamed)}</Sources>"),
+                 {"sources/k.txt": NORSK.encode(encoding)})
+    (src,) = load_qdpx(path).sources
+    assert [src.text[s.start:s.end] for s in src.selections] == parts

@@ -115,7 +115,22 @@ _V2 = [
     'ALTER TABLE memos ADD COLUMN "end" INTEGER',
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2]
+# Version 3: what a REFI-QDA import brings that qualkit's own tables have no place for, kept so that an export
+# gives it back (vendor → qualkit → vendor): the GUIDs of codes, users and variables with the code's colour and
+# isCodable and the variable's type, and the cases and sets with their members. ``key`` is the qualkit name (code
+# name, coder, variable name) or, for cases and sets, the GUID; ``data`` is JSON.
+_V3 = [
+    """CREATE TABLE refi_elements (
+        kind TEXT NOT NULL CHECK (kind IN ('code', 'user', 'variable', 'case', 'set')),
+        key TEXT NOT NULL,
+        guid TEXT NOT NULL UNIQUE,
+        data TEXT NOT NULL DEFAULT '{}',
+        added_at TEXT NOT NULL,
+        PRIMARY KEY (kind, key)
+    )""",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -132,7 +132,7 @@ class Project:
             else:
                 migrate(connection, path)
             project = cls(path, connection)
-            project._file_version = version
+            project._file_version = schema_version(connection)  # after migrating; older only if it could not be
             if project.meta("project_id") is None:
                 raise ProjectError(f"{path}: not a qualkit project (no project id)")
         except sqlite3.DatabaseError as error:
@@ -698,6 +698,55 @@ class Project:
             query, params = query + " WHERE m.coder = ?", (coder,)
         table = pd.read_sql_query(query + " ORDER BY m.id", self._db, params=params)
         return table.astype({"start": "Int64", "end": "Int64"})
+
+    # -- REFI-QDA identities -----------------------------------------------------------------------------
+    def refi_elements(self, kind: str | None = None) -> pd.DataFrame:
+        """What REFI-QDA imports brought that qualkit's own tables have no place for, so that an export gives it
+        back: one row per ``kind`` (``code``, ``user``, ``variable``, ``case``, ``set``) and ``key`` (code name,
+        coder, variable name; the GUID for cases and sets), with the ``guid`` and ``data`` (a dict: a code's
+        ``color`` and ``codable``, a variable's ``type``, a case's or set's content)."""
+        columns = ["kind", "key", "guid", "data"]
+        if self._file_version < 3:  # an older file opened read-only: nothing kept yet
+            return pd.DataFrame(columns=columns)
+        query, params = "SELECT kind, key, guid, data FROM refi_elements", ()
+        if kind is not None:
+            query, params = query + " WHERE kind = ?", (kind,)
+        rows = [{**dict(row), "data": json.loads(row["data"])}
+                for row in self._db.execute(query + " ORDER BY kind, key", params)]
+        return pd.DataFrame(rows, columns=columns)
+
+    def keep_refi_elements(self, elements: Iterable[dict[str, Any]]) -> pd.DataFrame:
+        """Store REFI-QDA identities (dicts with ``kind, key, guid`` and optionally ``data``; see
+        :meth:`refi_elements`). The first GUID stored for a code, user or variable stays: a later import with
+        another GUID for the same name is ``refused`` (one qualkit code is one REFI code), and so is a GUID that
+        another element has already. The same element again updates its ``data`` (a colour changed in the other
+        tool). Returns one row per element: ``kind, key, guid, status`` (``added``, ``updated``, ``unchanged``,
+        ``refused``) and ``reason``."""
+        rows = []
+        with self._transaction() as db:
+            for element in elements:
+                kind, key, guid = element["kind"], str(element["key"]), str(element["guid"])
+                data = _json(element.get("data") or {})
+                row = {"kind": kind, "key": key, "guid": guid, "status": "refused", "reason": ""}
+                rows.append(row)
+                stored = db.execute("SELECT guid, data FROM refi_elements WHERE kind = ? AND key = ?",
+                                    (kind, key)).fetchone()
+                if stored is not None and stored["guid"] != guid:
+                    row["reason"] = f"{kind} {key!r} keeps the GUID {stored['guid']} of an earlier import"
+                    continue
+                if stored is not None:
+                    if stored["data"] != data:
+                        db.execute("UPDATE refi_elements SET data = ? WHERE kind = ? AND key = ?", (data, kind, key))
+                    row["status"] = "updated" if stored["data"] != data else "unchanged"
+                    continue
+                other = db.execute("SELECT kind, key FROM refi_elements WHERE guid = ?", (guid,)).fetchone()
+                if other is not None:
+                    row["reason"] = f"GUID {guid} belongs to {other['kind']} {other['key']!r} already"
+                    continue
+                db.execute("INSERT INTO refi_elements (kind, key, guid, data, added_at) VALUES (?, ?, ?, ?, ?)",
+                           (kind, key, guid, data, now()))
+                row["status"] = "added"
+        return pd.DataFrame(rows, columns=["kind", "key", "guid", "status", "reason"])
 
     # -- exchange and reliability (in their own modules) --------------------------------------------------
     def export_coder(self, coder: str, path: str | Path) -> Path:

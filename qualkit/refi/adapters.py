@@ -4,12 +4,16 @@ Conventions of qualkit exports (documented in docs/refi.md):
 
 - one Case per kommune, linked to its sources, carrying ``kommune`` and every metadata value that all its
   documents share; every scalar metadata value is also a Variable value on its source;
-- a Code's name is the codebook label; its Description is the definition with ``qualkit-kode: <name>`` as last
-  line, which is how a re-import finds the qualkit code again;
+- a Code's name is the codebook label; its Description is the definition, then ``qualkit-kode: <name>`` and
+  ``qualkit-data: <JSON>`` (the code's keywords, examples, include/exclude, …; on the first code also the
+  codebook's name, version and fingerprint), which is how a re-import finds the qualkit code and its codebook
+  again;
 - one PlainTextSelection per coded span (its name is the start of the span's text), one Coding per code and
   coder; coders are Users under their qualkit names;
 - machine codings (coders ``model:…``, ``keywords:…``, ``classifier:…``) keep that prefix in the user name and
-  each such Coding has a NoteRef to the project note "qualkit: maskinkoding (<coder>)".
+  each such Coding has a NoteRef to the project note "qualkit: maskinkoding (<coder>)";
+- what an import from another tool brought (GUIDs of codes, users and variables, colours, ``isCodable``,
+  variable types, cases, sets) is kept in the project (:meth:`Project.refi_elements`) and written back.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from pydantic import ValidationError
 
 from qualkit.codebook import DEFAULT_CODEBOOK, Code, Codebook, load_codebook
 from qualkit.errors import QualkitError, RefiError
@@ -33,6 +38,7 @@ from qualkit.refi.model import (
     RefiNote,
     RefiProject,
     RefiSelection,
+    RefiSet,
     RefiSource,
     RefiUser,
     RefiVariable,
@@ -53,26 +59,45 @@ TABLE_COLUMNS = ["source", "selection", "start", "end", "code", "code_path", "co
 # qualkit → REFI ------------------------------------------------------------------------------------------------
 def from_documents(documents: Sequence[Document], codebook: Codebook | None = None,
                    codings: pd.DataFrame | None = None, name: str = "qualkit",
-                   memos: pd.DataFrame | None = None) -> RefiProject:
+                   memos: pd.DataFrame | None = None, elements: pd.DataFrame | None = None) -> RefiProject:
     """A REFI project from documents, a codebook and a coding table (columns ``document, start, end, code,
     coder``; optional ``memo`` and ``coded_at``). Every GUID is derived from qualkit ids, so exports are stable.
 
     A coding table may hold the same span, code and coder twice (a segment coding and a span coding of the same
     span): it becomes one ``Coding``. A coding's memo becomes a ``Note`` linked from that coding only, so it stays
     with its coder. ``memos`` (:meth:`Project.memos`'s columns ``coder, document, code, start, end, text``) become
-    notes linked from the project, a source, a code or a selection.
+    notes linked from the project, a source, a code or a selection. ``elements``
+    (:meth:`Project.refi_elements`) are what an import from another tool brought: codes, users and variables
+    keep their GUIDs (and colour, ``isCodable``, type), its cases and sets are written again.
+
+    Each code's Description carries qualkit's details of it (keywords, examples, include/exclude, …) and the
+    first code the codebook's name, version and fingerprint, so an import restores the codebook
+    (:func:`codebook_from_refi`).
     """
     refi = RefiProject(name=name, origin="qualkit")
+    source_guids = {document.name: str(document.metadata.get(SOURCE_GUID_KEY) or stable_guid("source",
+                                                                                              document.name))
+                    for document in documents}
+    ids = _Identities(elements, taken=set(source_guids.values()))
     by_key: dict[str, RefiCode] = {}
     if codebook is not None:
-        refi.codes = [_code(code) for code in codebook.codes]
+        refi.codes = [_code(code, ids) for code in codebook.codes]
         by_key = {code.key: code for code in refi.all_codes()}
         refi.description = codebook.description or ""
-    _metadata(refi, documents)
+        detailed = [code for code in refi.all_codes() if code.details]
+        if detailed:  # a codebook made in qualkit: how a re-import knows it (not added to another tool's codes)
+            detailed[0].details["kodebok"] = {
+                "name": codebook.name, "label": codebook.label, "version": codebook.version,
+                "language": codebook.language, "description": codebook.description,
+                "fingerprint": codebook.fingerprint}
+    cases = _kept_cases(ids, source_guids)
+    scalars = {document.name: _source_variables(document, source_guids[document.name], cases)
+               for document in documents}
+    _metadata(refi, documents, scalars, source_guids, ids, cases)
     texts = {}
     for document in documents:
-        guid = str(document.metadata.get(SOURCE_GUID_KEY) or stable_guid("source", document.name))
-        source = RefiSource(guid, document.name, document.text, variables=_scalars(document.metadata))
+        source = RefiSource(source_guids[document.name], document.name, document.text,
+                            variables=scalars[document.name])
         refi.sources.append(source)
         texts[document.name] = source
         _report_not_xml(refi, source)
@@ -84,7 +109,7 @@ def from_documents(documents: Sequence[Document], codebook: Codebook | None = No
 
     def user(coder: str) -> RefiUser:
         if coder not in users:
-            users[coder] = RefiUser(stable_guid("user", coder), coder)
+            users[coder] = RefiUser(ids.guid("user", coder, stable_guid("user", coder)), coder)
             if is_model_coder(coder):
                 refi.notes.append(RefiNote(stable_guid("model-note", coder), f"qualkit: maskinkoding ({coder})",
                                            f"Kodingene til {coder} er gjort av en maskin (qualkit), ikke av et "
@@ -108,7 +133,7 @@ def from_documents(documents: Sequence[Document], codebook: Codebook | None = No
             [table["document"].astype(str), table["start"].astype(int), table["end"].astype(int),
              table["code"].astype(str), table["coder"].astype(str)], sort=True):
         if key not in by_key:
-            by_key[key] = RefiCode(stable_guid("code", key), key, key=key)
+            by_key[key] = _kept_code(RefiCode("", key, key=key), ids)
             refi.codes.append(by_key[key])
         guid = stable_guid("coding", f"{document}:{start}:{end}:{key}:{coder}")
         created = _first_text(group.get("coded_at"))
@@ -121,8 +146,91 @@ def from_documents(documents: Sequence[Document], codebook: Codebook | None = No
                                        user=user(coder).guid))
     for memo in (memos.to_dict("records") if memos is not None else []):
         _memo_note(refi, memo, texts, by_key, user, selection)
+    for coder in sorted(ids.keys("user")):  # users of the other tool without codings or memos here
+        user(coder)
     refi.users = list(users.values())
+    refi.sets = _kept_sets(ids, by_key, source_guids)
+    for code in refi.all_codes():  # a code an import finds again by its name needs no qualkit line (keeps another
+        if not code.details and code.key == _derived_key(code.name):  # tool's descriptions as they were)
+            code.key = ""
     return refi
+
+
+class _Identities:
+    """What imports from other tools brought (:meth:`Project.refi_elements`), for an export: the GUID to use for
+    a code, user or variable (a stored one unless another element of this export has it already), and the
+    data kept with it."""
+
+    def __init__(self, elements: pd.DataFrame | None, taken: set[str]):
+        self.stored: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+        if elements is not None:
+            for row in elements.to_dict("records"):
+                self.stored[(str(row["kind"]), str(row["key"]))] = (str(row["guid"]), dict(row["data"] or {}))
+        self.used = set(taken)
+        self.given: dict[tuple[str, str], str] = {}
+
+    def guid(self, kind: str, key: str, default: str) -> str:
+        if (kind, key) not in self.given:
+            stored = self.stored.get((kind, key))
+            guid = stored[0] if stored is not None and stored[0] not in self.used else default
+            self.used.add(guid)
+            self.given[(kind, key)] = guid
+        return self.given[(kind, key)]
+
+    def data(self, kind: str, key: str) -> dict[str, Any]:
+        stored = self.stored.get((kind, key))
+        return stored[1] if stored is not None else {}
+
+    def keys(self, kind: str) -> list[str]:
+        return sorted(key for stored_kind, key in self.stored if stored_kind == kind)
+
+
+def _kept_code(code: RefiCode, ids: _Identities) -> RefiCode:
+    """A code with the GUID, colour and ``isCodable`` an import from another tool brought, if any."""
+    code.guid = ids.guid("code", code.key, stable_guid("code", code.key))
+    data = ids.data("code", code.key)
+    if isinstance(data.get("color"), str) and re.fullmatch(r"#(?:[0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})", data["color"]):
+        code.color = data["color"]
+    if data.get("codable") is False:
+        code.codable = False
+    return code
+
+
+def _kept_cases(ids: _Identities, source_guids: dict[str, str]) -> list[RefiCase]:
+    """The cases an import brought, linked to the exported sources of their documents (a case none of whose
+    documents is exported is left out)."""
+    cases = []
+    for key in ids.keys("case"):
+        data = ids.data("case", key)
+        members = [source_guids[name] for name in data.get("documents", []) if name in source_guids]
+        if members:
+            cases.append(RefiCase(ids.guid("case", key, key), str(data.get("name", "")),
+                                  str(data.get("description", "")), _scalars(data.get("variables") or {}),
+                                  members))
+    return sorted(cases, key=lambda case: (case.name, case.guid))
+
+
+def _kept_sets(ids: _Identities, codes: dict[str, RefiCode], source_guids: dict[str, str]) -> list[RefiSet]:
+    """The sets an import brought, with the members that are exported (a set left without members is left out)."""
+    sets = []
+    for key in ids.keys("set"):
+        data = ids.data("set", key)
+        members = [codes[name].guid for name in data.get("codes", []) if name in codes]
+        sources = [source_guids[name] for name in data.get("documents", []) if name in source_guids]
+        if members or sources:
+            sets.append(RefiSet(ids.guid("set", key, key), str(data.get("name", "")),
+                                str(data.get("description", "")), members, sources))
+    return sorted(sets, key=lambda item: (item.name, item.guid))
+
+
+def _source_variables(document: Document, guid: str, cases: list[RefiCase]) -> dict[str, Any]:
+    """A document's metadata as variable values of its source. ``case`` (the names of the cases an import put it
+    in) is left out when those cases are exported with it."""
+    values = _scalars(document.metadata)
+    names = [name for name in str(values.get("case", "")).split(";") if name]
+    if names and set(names) <= {case.name for case in cases if guid in case.sources}:
+        del values["case"]
+    return values
 
 
 def _report_not_xml(refi: RefiProject, source: RefiSource) -> None:
@@ -174,9 +282,25 @@ def _quote(text: str, limit: int = 80) -> str:
     return squashed if len(squashed) <= limit else squashed[: limit - 1] + "…"
 
 
-def _code(code: Code) -> RefiCode:
-    return RefiCode(stable_guid("code", code.name), code.label, code.definition.strip(), key=code.name,
-                    children=[_code(child) for child in code.subcodes])
+def _code(code: Code, ids: _Identities | None = None) -> RefiCode:
+    """A codebook code as a REFI code; ``details`` are its fields REFI-QDA has no place for (see
+    :func:`code_details`). A definition that only repeats the label (a code from a tool without descriptions)
+    is not written: an import makes it from the label again."""
+    ids = ids if ids is not None else _Identities(None, set())
+    definition = code.definition.strip()
+    return _kept_code(RefiCode("", code.label, "" if definition == code.label else definition, key=code.name,
+                               children=[_code(child, ids) for child in code.subcodes],
+                               details=code_details(code)), ids)
+
+
+def code_details(code: Code) -> dict[str, Any]:
+    """A code's fields that REFI-QDA has no place for (keywords, examples, include/exclude, aliases, …), as
+    carried in the code's Description; also the exact definition when it has spaces or line breaks around it
+    (the Description has it stripped)."""
+    details = code.model_dump(exclude={"name", "label", "definition", "subcodes"}, exclude_defaults=True)
+    if code.definition != code.definition.strip():
+        details["definition"] = code.definition
+    return details
 
 
 def _scalars(metadata: dict[str, Any]) -> dict[str, Any]:
@@ -205,42 +329,87 @@ def _type(values: Iterable[Any]) -> str:
     return kinds.pop() if len(kinds) == 1 else "Text"
 
 
-def _metadata(refi: RefiProject, documents: Sequence[Document]) -> None:
-    """Variables for every scalar metadata key; one case per kommune with the values its documents share."""
-    values: dict[str, list[Any]] = {}
+def _metadata(refi: RefiProject, documents: Sequence[Document], scalars: dict[str, dict[str, Any]],
+              source_guids: dict[str, str], ids: _Identities, kept_cases: list[RefiCase]) -> None:
+    """Variables for every scalar metadata key (and every variable an import brought, with its GUID and type
+    when all values fit it); the cases an import brought, then one case per kommune (unless such a case is
+    among them) with the values its documents share."""
+    values: dict[str, list[Any]] = {key: [] for key in ids.keys("variable")}
     for document in documents:
-        for key, value in _scalars(document.metadata).items():
+        for key, value in scalars[document.name].items():
             values.setdefault(key, []).append(value)
-    types = {key: _type(found) for key, found in values.items()}
+    for case in kept_cases:
+        for key, value in case.variables.items():
+            values.setdefault(key, []).append(value)
     if any(doc.kommune for doc in documents):
-        types.setdefault("kommune", "Text")
-    refi.variables = [RefiVariable(stable_guid("variable", key), key, kind) for key, kind in types.items()]
+        values.setdefault("kommune", [])
+    types = {key: _kept_type(ids.data("variable", key).get("type"), found) for key, found in values.items()}
+    refi.variables = [RefiVariable(ids.guid("variable", key, stable_guid("variable", key)), key, kind)
+                      for key, kind in types.items()]
+    refi.cases = list(kept_cases)
+    kept = {case.name for case in kept_cases}
     kommuner: dict[str, list[Document]] = {}
     for document in documents:
-        if document.kommune:
+        if document.kommune and document.kommune not in kept:
             kommuner.setdefault(document.kommune, []).append(document)
     for kommune, members in sorted(kommuner.items()):
-        shared = _scalars(members[0].metadata)
+        shared = dict(scalars[members[0].name])
         for document in members[1:]:
-            other = _scalars(document.metadata)
+            other = scalars[document.name]
             shared = {k: v for k, v in shared.items() if k in other and other[k] == v}
         shared["kommune"] = kommune
-        refi.cases.append(RefiCase(stable_guid("case", kommune), kommune, variables=shared, sources=[
-            str(d.metadata.get(SOURCE_GUID_KEY) or stable_guid("source", d.name)) for d in members]))
+        refi.cases.append(RefiCase(ids.guid("case", f"kommune:{kommune}", stable_guid("case", kommune)), kommune,
+                                   variables=shared, sources=[source_guids[d.name] for d in members]))
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?")
+
+
+def _kept_type(kept: Any, values: list[Any]) -> str:
+    """The type a variable had in the other tool when every value fits it (a date typed by hand into qualkit
+    metadata may not: then the type is inferred from the values, as for qualkit's own variables)."""
+    inferred = _type(values) if values else "Text"
+    if kept not in ("Text", "Boolean", "Integer", "Float", "Date", "DateTime") or kept == inferred:
+        return inferred
+
+    def fits(value: Any) -> bool:
+        if kept == "Text":
+            return True
+        if kept == "Boolean":
+            return isinstance(value, bool)
+        if kept in ("Integer", "Float"):
+            return isinstance(value, int if kept == "Integer" else int | float) and not isinstance(value, bool)
+        if isinstance(value, str):
+            pattern = _DATE if kept == "Date" else _DATE_TIME
+            try:
+                parse = dt.date.fromisoformat if kept == "Date" else dt.datetime.fromisoformat
+                return bool(pattern.fullmatch(value)) and parse(value) is not None
+            except ValueError:
+                return False
+        return isinstance(value, dt.datetime) if kept == "DateTime" else (
+            isinstance(value, dt.date) and not isinstance(value, dt.datetime))
+
+    return kept if all(fits(value) for value in values) else inferred
 
 
 def from_project(project: Project, coders: Sequence[str] | None = None) -> RefiProject:
     """A REFI project from a qualkit :class:`~qualkit.project.Project`: every stored document, every applied
-    coding (segment codings become selections of the segment's span) and every memo (as a note). With
-    ``coders``, only their codings and memos (memos without a coder are left out then)."""
+    coding (segment codings become selections of the segment's span) and every memo (as a note), with what
+    imports from other tools brought (GUIDs of codes, users and variables, colours, cases, sets; see
+    :meth:`Project.refi_elements`). With ``coders``, only their codings, memos and users (memos without a coder
+    are left out then)."""
     names = project.documents()["document"].tolist()
     documents = [project.document(name) for name in names]
     codings = project.codings(applied_only=True)
     memos = project.memos()
+    elements = project.refi_elements()
     if coders is not None:
         codings = codings[codings["coder"].isin(list(coders))]
         memos = memos[memos["coder"].isin(list(coders))]
-    return from_documents(documents, project.codebook, codings, name=Path(project.path).stem, memos=memos)
+        elements = elements[(elements["kind"] != "user") | elements["key"].isin(list(coders))]
+    return from_documents(documents, project.codebook, codings, name=Path(project.path).stem, memos=memos,
+                          elements=elements)
 
 
 def from_folder(folder: str | Path, codebook: Codebook, unit: str = "turn", nlp=None) -> RefiProject:
@@ -313,6 +482,13 @@ RESERVED_NAMES = frozenset([*SEGMENT_COLUMNS, *EXTRA_COLUMNS, *ATTRIBUTION_COLUM
 RESERVED_SUFFIX = "_kode"
 
 
+def _derived_key(name: str) -> str:
+    """The qualkit name :func:`code_keys` gives a code of this name that has no ``qualkit-kode`` (unless two
+    codes would get the same)."""
+    key = _slug(name)
+    return key + RESERVED_SUFFIX if is_reserved(key) else key
+
+
 def is_reserved(name: str) -> bool:
     """Whether a code of this name would overwrite a column of the segment table (``kommune``, ``text``, …)."""
     return name in RESERVED_NAMES or name.endswith("_score")
@@ -346,49 +522,153 @@ def _report_renamed_codes(refi: RefiProject, keys: dict[str, str]) -> None:
                        "is a column of the segment table (kommune, text, start, …)", imported=True)
 
 
+#: Fields of a code that REFI-QDA has no place for; qualkit carries them in the code's Description
+#: (``qualkit-data:``) and :func:`merge_codebook` keeps them from the current codebook when an import lacks them.
+QUALKIT_ONLY_FIELDS = ("aliases", "include", "exclude", "examples", "keywords", "parts", "not_keywords")
+_CODEBOOK_FIELDS = ("name", "label", "version", "language", "description")
+
+
 def codebook_from_refi(refi: RefiProject, name: str | None = None) -> Codebook:
     """A qualkit codebook from the imported code hierarchy (labels = code names, definitions = descriptions).
-    Codes renamed because their name is a segment-table column are reported in ``refi.issues``."""
-    keys = code_keys(refi)
 
-    def convert(code: RefiCode) -> dict[str, Any]:
-        return {"name": keys[code.guid], "label": code.name or keys[code.guid],
-                "definition": code.description or code.name or keys[code.guid],
-                "subcodes": [convert(child) for child in code.children]}
-
+    Codes exported by qualkit carry their keywords, examples, include/exclude, … in the Description, and the
+    first code the codebook's name, version and fingerprint: such a codebook comes back complete, and when
+    nothing was changed in the other tool it is exactly the exported one (same fingerprint, so a model trained on
+    it, such as the shipped default model, applies). Without those details (an export by an older qualkit, or a
+    tool that dropped them), codes that are exactly those of qualkit's default codebook give that codebook.
+    What could not be restored, and codes renamed because their name is a segment-table column, are reported in
+    ``refi.issues``.
+    """
     if not refi.codes:
         raise RefiError(f"{refi.name or 'the project'}: no codes to make a codebook of")
+    keys = code_keys(refi)
     _report_renamed_codes(refi, keys)
-    return Codebook.model_validate({"name": _slug(name or refi.name or "refi"), "label": name or refi.name or "REFI",
-                                    "description": refi.description, "codes": [convert(c) for c in refi.codes]})
+    header = next((code.details["kodebok"] for code in refi.all_codes()
+                   if isinstance(code.details.get("kodebok"), dict)), None)
+    names = set(keys.values())
+    aliases: set[str] = set()
+    brought: set[str] = set()
+
+    def convert(code: RefiCode) -> dict[str, Any]:
+        key = keys[code.guid]
+        data: dict[str, Any] = {"name": key, "label": code.name or key,
+                                "definition": code.description or code.name or key}
+        details = _valid_details(refi, code)
+        if details:
+            brought.add(key)
+            exact = details.pop("definition", None)
+            if isinstance(exact, str) and exact.strip() == data["definition"].strip():
+                data["definition"] = exact  # unchanged in the other tool: the exact text, spaces included
+            own = [a for a in details.get("aliases", []) if a not in names and a not in aliases]
+            aliases.update(own)
+            if "aliases" in details:
+                details["aliases"] = own
+            data.update(details)
+        data["subcodes"] = [convert(child) for child in code.children]
+        return data
+
+    top = {"name": _slug(name or refi.name or "refi"), "label": name or refi.name or "REFI",
+           "description": refi.description}
+    if header is not None:
+        top.update({field: header[field] for field in _CODEBOOK_FIELDS if isinstance(header.get(field), str)})
+    try:
+        book = Codebook.model_validate({**top, "codes": [convert(code) for code in refi.codes]})
+    except ValidationError as error:
+        problem = error.errors()[0]
+        raise RefiError(f"{refi.name or 'the project'}: the imported codes do not make a valid codebook "
+                        f"({'.'.join(map(str, problem['loc']))}: {problem['msg']})") from None
+    if header is not None and header.get("fingerprint") == book.fingerprint:
+        return book  # exactly the exported codebook
+    default = load_codebook(DEFAULT_CODEBOOK)
+    if same_codes(book, default):
+        if header is None:
+            refi.issue("CodeBook", "", default.name, f"the codes are those of qualkit's codebook {default.name} "
+                       f"{default.version}: it is used with its keywords, examples and shipped model", imported=True)
+        return default
+    if header is not None:
+        refi.issue("CodeBook", "", book.name, f"codebook {book.name} {book.version} restored from qualkit's details "
+                   "in the code descriptions, but codes, labels or definitions were changed in the other tool "
+                   f"(fingerprint {book.fingerprint}, exported {header.get('fingerprint')}): models trained on the "
+                   "exported codebook do not apply to it", imported=True)
+    bare = [keys[code.guid] for code in refi.all_codes() if code.key and keys[code.guid] not in brought]
+    if bare:
+        refi.issue("CodeBook", "", book.name, f"warning: {len(bare)} qualkit code(s) came without their keywords "
+                   "and examples (exported by an older qualkit, or dropped by the other tool), so the keyword coder "
+                   f"and the default model will not find them: {', '.join(bare)}", imported=True)
+    return book
 
 
-#: Fields of a code that REFI-QDA has no place for; :func:`merge_codebook` keeps them from the current codebook.
-QUALKIT_ONLY_FIELDS = ("aliases", "include", "exclude", "examples", "keywords", "parts", "not_keywords")
+def _valid_details(refi: RefiProject, code: RefiCode) -> dict[str, Any]:
+    """The qualkit details a code brought (without ``kodebok``), if they are valid fields of a code."""
+    details = {k: v for k, v in code.details.items() if k in Code.model_fields and k not in ("name", "label",
+                                                                                                "subcodes")}
+    if not details:
+        return {}
+    try:
+        Code.model_validate({"name": "kode", "label": "kode", "definition": "kode", **details})
+    except ValidationError as error:
+        problem = error.errors()[0]
+        refi.issue("Code", code.guid, code.name, "qualkit's details in the description are not valid "
+                   f"({'.'.join(map(str, problem['loc']))}: {problem['msg']}); the code is imported without them",
+                   imported=True)
+        return {}
+    return dict(details)
+
+
+def _bare(code: Code) -> Code:
+    """The code without keywords, examples and rules (to compare codes by names, labels and definitions)."""
+    return code.model_copy(update={**{field: [] for field in QUALKIT_ONLY_FIELDS},
+                                   "subcodes": [_bare(child) for child in code.subcodes]})
+
+
+def _details(code: Code) -> dict[str, Any]:
+    return {field: getattr(code, field) for field in QUALKIT_ONLY_FIELDS}
+
+
+def same_codes(imported: Codebook, known: Codebook) -> bool:
+    """Whether ``imported`` has exactly the codes of ``known`` (names, labels, definitions, hierarchy), and
+    brings no keywords, examples or rules of its own that differ from ``known``'s."""
+    def shape(codes: list[Code]) -> list[Any]:
+        return [(code.name, code.label, code.definition.strip(), shape(code.subcodes)) for code in codes]
+
+    if shape(imported.codes) != shape(known.codes):
+        return False
+    codes = {code.name: code for code in known.all_codes()}
+    return all(not any(_details(code).values()) or _details(code) == _details(codes[code.name])
+               for code in imported.all_codes())
 
 
 def merge_codebook(current: Codebook, imported: Codebook) -> tuple[Codebook, list[str]]:
     """The codebook to use after importing ``imported`` (from a ``.qdc``/``.qdpx``) into a project using
     ``current``, and what a user should be told.
 
-    REFI-QDA carries only names, labels, definitions and the hierarchy. When every imported code is in the
-    current codebook with the same label and definition, ``current`` is kept as it is. Otherwise the imported
-    hierarchy is used, and codes of the same name keep their keywords, examples, include/exclude and aliases
-    from ``current``, so the keyword coder and models still work; codes without keywords are named.
+    When ``imported`` is ``current`` (same fingerprint), or every imported code is in the current codebook with
+    the same label and definition and brings no other keywords, examples or rules, ``current`` is kept as it is;
+    so is a codebook made from qualkit's default one with the same codes (``imported`` is the default codebook:
+    its keywords do not replace the project's own). Otherwise the imported hierarchy is used with the keywords,
+    examples and rules the codes brought (qualkit exports carry them); codes that brought none keep those of a
+    code of the same name in ``current``, so the keyword coder and models still work; codes left without
+    keywords are named.
     """
     known = {code.name: code for code in current.all_codes()}
     imported_codes = imported.all_codes()
-    if all(c.name in known and (c.label, c.definition.strip()) == (known[c.name].label,
-                                                                   known[c.name].definition.strip())
-           for c in imported_codes):
+    if imported.fingerprint == current.fingerprint or all(
+            c.name in known
+            and (c.label, c.definition.strip()) == (known[c.name].label, known[c.name].definition.strip())
+            and (not any(_details(c).values()) or _details(c) == _details(known[c.name]))
+            for c in imported_codes) or (
+            imported.fingerprint == load_codebook(DEFAULT_CODEBOOK).fingerprint
+            and same_codes(current.model_copy(update={"codes": [_bare(c) for c in current.codes]}), imported)):
         return current, [f"codebook {current.name} kept: it has all {len(imported_codes)} imported codes "
                          "(keywords and examples unchanged)"]
     names = {c.name for c in imported_codes}
+    kept: list[str] = []
 
     def convert(code) -> dict[str, Any]:
         data = code.model_dump(exclude_defaults=True)
         old = known.get(code.name)
-        if old is not None:
+        if old is not None and not any(_details(code).values()):
+            kept.append(code.name)
             for field in QUALKIT_ONLY_FIELDS:
                 data[field] = getattr(old, field)
             data["aliases"] = [a for a in old.aliases if a not in names]
@@ -397,10 +677,10 @@ def merge_codebook(current: Codebook, imported: Codebook) -> tuple[Codebook, lis
 
     merged = Codebook.model_validate({**imported.model_dump(exclude_defaults=True),
                                       "codes": [convert(c) for c in imported.codes]})
-    kept = [c.name for c in merged.all_codes() if c.name in known]
+    own = [c.name for c in merged.all_codes() if c.name not in kept and any(_details(c).values())]
     bare = [c.name for c in merged.all_codes() if not c.keywords and not c.examples]
-    notes = [f"codebook {merged.name} set; {len(kept)} code(s) kept their keywords and examples from "
-             f"{current.name}"]
+    notes = [f"codebook {merged.name} set; {len(own)} code(s) brought their keywords and examples, {len(kept)} "
+             f"kept those of {current.name}"]
     if bare:
         notes.append(f"warning: {len(bare)} code(s) have no keywords or examples, so the keyword coder and the "
                      f"default model will not find them: {', '.join(bare)}")
@@ -443,6 +723,9 @@ def to_project(refi: RefiProject, path: str | Path) -> pd.DataFrame:
     A source whose name is stored with other text is not imported, and nor are its codings and notes (reported).
     Codings and notes that are stored already (importing the same file again, or your own export) are not
     stored twice; a coding the coder has as a segment coding of the same span and code is recognised.
+
+    The GUIDs of codes, users and variables, the codes' colours and ``isCodable``, the variables' types, and the
+    cases and sets are kept in the project (:meth:`Project.refi_elements`), so that an export gives them back.
     """
     from qualkit.project import Project
 
@@ -505,6 +788,54 @@ def _store(refi: RefiProject, project: Project) -> None:
             if outcome["status"] == "refused":
                 refi.issue("Coding", row["guid"], row["document"], f"not stored in the project: {outcome['reason']}")
     _notes_to_memos(refi, project, stored, keys, model_notes)
+    _keep_identities(refi, project, keys, stored)
+
+
+_ELEMENTS = {"code": "Code", "user": "User", "variable": "Variable", "case": "Case", "set": "Set"}
+
+
+def _keep_identities(refi: RefiProject, project: Project, keys: dict[str, str], stored: dict[str, Document]) -> None:
+    """Keep in the project what the next export needs to give the other tool its own elements back: GUIDs of
+    codes (with colour and ``isCodable``), users (also those without codings) and variables (with their type),
+    and the cases and sets with their members (documents by name, codes by qualkit name). What qualkit would
+    write anyway (its own GUIDs, from its own exports) is not stored."""
+    names = {code.name for code in project.codebook.all_codes()}
+    rows: list[dict[str, Any]] = []
+    for code in refi.all_codes():
+        key = keys[code.guid]
+        if key not in names:
+            continue
+        data: dict[str, Any] = {"color": code.color} if code.color else {}
+        if not code.codable:
+            data["codable"] = False
+        if data or code.guid != stable_guid("code", key):
+            rows.append({"kind": "code", "key": key, "guid": code.guid, "data": data})
+    for user in refi.users:
+        if user.name and user.guid != stable_guid("user", user.name):
+            rows.append({"kind": "user", "key": user.name, "guid": user.guid})
+    for variable in refi.variables:
+        if variable.name and variable.guid != stable_guid("variable", variable.name):
+            rows.append({"kind": "variable", "key": variable.name, "guid": variable.guid,
+                         "data": {"type": variable.type}})
+    for case in refi.cases:
+        members = [stored[guid].name for guid in case.sources if guid in stored]
+        if members and case.guid != stable_guid("case", case.name):
+            rows.append({"kind": "case", "key": case.guid, "guid": case.guid, "data": {
+                "name": case.name, "description": case.description, "variables": _scalars(case.variables),
+                "documents": members}})
+    for item in refi.sets:
+        codes = [keys[guid] for guid in item.codes if guid in keys and keys[guid] in names]
+        members = [stored[guid].name for guid in item.sources if guid in stored]
+        if codes or members:
+            rows.append({"kind": "set", "key": item.guid, "guid": item.guid, "data": {
+                "name": item.name, "description": item.description, "codes": codes, "documents": members}})
+        if item.notes:
+            refi.issue("Set", item.guid, item.name, f"{len(item.notes)} note member(s) of the set not kept (notes "
+                       "become memos, which are exported under new GUIDs)", imported=True)
+    result = project.keep_refi_elements(rows)
+    for row in result[result["status"] == "refused"].to_dict("records"):
+        refi.issue(_ELEMENTS[row["kind"]], row["guid"], row["key"], f"GUID not kept for the next export: "
+                   f"{row['reason']}", imported=True)
 
 
 def _note_text(note: RefiNote) -> str:

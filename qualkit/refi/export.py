@@ -8,6 +8,7 @@ so two exports of the same project are byte-identical.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -22,8 +23,10 @@ from qualkit.refi.model import RefiCode, RefiProject, RefiSource
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)
-#: Last line of a code's Description naming the qualkit code (``qualkit-kode: bolig``); see docs/refi.md.
+#: Line of a code's Description naming the qualkit code (``qualkit-kode: bolig``); see docs/refi.md.
 KEY_PREFIX = "qualkit-kode: "
+#: Last line of a code's Description with qualkit's details of the code as JSON (keywords, examples, …).
+DATA_PREFIX = "qualkit-data: "
 
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: Any) -> etree._Element:
@@ -61,10 +64,22 @@ def _code_element(parent: etree._Element, code: RefiCode, note_refs: dict[str, l
 
 
 def code_description(code: RefiCode) -> str:
-    """The description with the qualkit code name as last line, so that a re-import finds the code again."""
-    if not code.key:
+    """The description, then the qualkit code name and qualkit's details of the code (one JSON line), so that
+    a re-import finds the code again with its keywords, examples and rules (see docs/refi.md)::
+
+        Selve boligen og botilbudet: …
+
+        qualkit-kode: bolig
+        qualkit-data: {"examples": [...], "keywords": ["bolig*", ...], ...}
+
+    The name comes before the details, so that a tool that cuts long descriptions short keeps it.
+    """
+    lines = [f"{KEY_PREFIX}{code.key}"] if code.key else []
+    if code.details:
+        lines.append(DATA_PREFIX + json.dumps(code.details, ensure_ascii=False, sort_keys=True))
+    if not lines:
         return code.description
-    return f"{code.description}\n\n{KEY_PREFIX}{code.key}" if code.description else f"{KEY_PREFIX}{code.key}"
+    return "\n\n".join(part for part in (code.description, "\n".join(lines)) if part)
 
 
 def _variable_value(parent: etree._Element, variable_guid: str, kind: str, value: Any) -> None:

@@ -11,6 +11,7 @@ braces or in upper case, the codebook namespace used in a project (or none at al
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 from collections import Counter
@@ -21,7 +22,7 @@ from xml.etree.ElementTree import Element
 
 from qualkit.errors import IngestError, RefiError
 from qualkit.ingest.text import decode, normalise
-from qualkit.refi.export import KEY_PREFIX
+from qualkit.refi.export import DATA_PREFIX, KEY_PREFIX
 from qualkit.refi.model import (
     RefiCase,
     RefiCode,
@@ -39,7 +40,11 @@ from qualkit.refi.model import (
 from qualkit.refi.offsets import offset_map
 from qualkit.refi.safety import ArchiveLimitError, Limits, SafeZip, parse_xml
 
-_KEY = re.compile(r"(?:^|\n\n?)" + re.escape(KEY_PREFIX) + r"([a-zæøå][a-zæøå0-9_]*)\s*$")
+# The qualkit lines at the end of a Code's Description (see export.code_description); also found when a tool
+# joined the lines with spaces.
+_KEY = re.compile(r"(?:^|\s)" + re.escape(KEY_PREFIX) + r"([a-zæøå][a-zæøå0-9_]*)\s*$")
+_DATA = re.compile(r"(?:^|\s)" + re.escape(DATA_PREFIX.rstrip()) + r"(.*)$", re.S)
+_BOM_ENCODINGS = ("utf-8-sig", "utf-16", "utf-32")  # what ingest.text.decode reports for a file with a BOM
 _OTHER_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
 Reader = Callable[[str], bytes]
 
@@ -248,17 +253,40 @@ class _Importer:
                 guid = self.guid(element, kind="code")
             except _Skip:
                 continue
-            description = _text(element, "Description")
-            match = _KEY.search(description)
-            key = match.group(1) if match else ""
-            if match:
-                description = description[: match.start()].rstrip()
+            description, key, details = self.code_description(_text(element, "Description"), guid,
+                                                              element.get("name", ""))
             code = RefiCode(guid, element.get("name", ""), description,
                             element.get("isCodable", "true").strip().lower() not in ("false", "0"),
-                            element.get("color") or None, key, self.codes(element))
+                            element.get("color") or None, key, self.codes(element), details)
             self.code_guids.add(guid)
             out.append(code)
         return out
+
+    def code_description(self, description: str, guid: str, name: str) -> tuple[str, str, dict]:
+        """Split a Code's Description into the description proper, the qualkit code name (``qualkit-kode:``) and
+        qualkit's details (``qualkit-data:``, JSON); details that cannot be read are reported and left out. Text
+        a user added after the details in the other tool stays part of the description."""
+        details: dict = {}
+        added = ""
+        data = _DATA.search(description)
+        if data:
+            description, text = description[: data.start()], data.group(1).lstrip()
+            try:
+                details, end = json.JSONDecoder().raw_decode(text)
+                if not isinstance(details, dict):
+                    raise ValueError("not a JSON object")
+                added = text[end:].strip()
+            except ValueError as error:
+                details = {}
+                self.refi.issue("Code", guid, name, f"qualkit's details in the description (keywords, examples, "
+                                f"rules) could not be read ({error}); the code is imported without them",
+                                imported=True)
+        match = _KEY.search(description)
+        key = match.group(1) if match else ""
+        description = (description[: match.start()] if match else description).rstrip()
+        if added:
+            description = f"{description}\n\n{added}" if description else added
+        return description, key, details
 
     def variable_values(self, element: Element, owner: str) -> dict[str, object]:
         values: dict[str, object] = {}
@@ -286,10 +314,11 @@ class _Importer:
         if kind != "TextSource":
             self.refi.issue(kind, guid, name, f"unknown source type <{kind}> not imported")
             return
-        raw = self.source_text(element, guid, name)
-        if raw is None:
+        found = self.source_text(element, guid, name)
+        if found is None:
             return
-        mapping = offset_map(raw)
+        raw, bom = found
+        mapping = offset_map(raw, bom)
         source = RefiSource(guid, name, mapping.text, _text(element, "Description"),
                             element.get("plainTextPath") or element.get("richTextPath") or "",
                             self.variable_values(element, name))
@@ -297,7 +326,7 @@ class _Importer:
         convention = self.choose_convention(mapping, candidates)
         if convention != "raw" or mapping.raw != list(range(len(mapping.text) + 1)):
             if candidates:
-                self.refi.issue("TextSource", guid, name, f"offsets read as {_CONVENTIONS[convention]} and mapped "
+                self.refi.issue("TextSource", guid, name, f"offsets read as {_convention_text(convention)} and mapped "
                                 "to the normalised text (NFC, LF)", imported=True)
         for selection_element, selection_guid in candidates:
             if selection_guid is None:
@@ -322,22 +351,26 @@ class _Importer:
         except _Skip:
             return None
 
-    def source_text(self, element: Element, guid: str, name: str) -> str | None:
+    def source_text(self, element: Element, guid: str, name: str) -> tuple[str, bool] | None:
+        """The text of a source or note as stored (not normalised), and whether its file had a BOM (which
+        decoding removes, and which a tool may have counted as a character)."""
         content = _child(element, "PlainTextContent")
         if content is not None:
-            return content.text or ""
+            return content.text or "", False
         plain = element.get("plainTextPath", "")
         rich = element.get("richTextPath", "")
         try:
             if plain:
-                return decode(self.read(plain), plain).text
+                decoded = decode(self.read(plain), plain)
+                return decoded.text, decoded.encoding in _BOM_ENCODINGS
             if rich:
                 data = self.read(rich)
                 if rich.lower().endswith(".docx"):
                     self.refi.issue("TextSource", guid, name, "no plainTextPath: text taken from the .docx "
                                     "paragraphs; check that selections fit", imported=True)
-                    return _docx_text(data, rich)
-                return decode(data, rich).text
+                    return _docx_text(data, rich), False
+                decoded = decode(data, rich)
+                return decoded.text, decoded.encoding in _BOM_ENCODINGS
         except ArchiveLimitError:
             raise
         except (RefiError, IngestError) as error:
@@ -425,9 +458,9 @@ class _Importer:
     def note(self, element: Element) -> RefiNote:
         guid = self.guid(element, kind="note")
         name = element.get("name", "")
-        text = self.source_text(element, guid, name)
+        found = self.source_text(element, guid, name)
         user = self.ref(element, "creatingUser") if element.get("creatingUser") else None
-        return RefiNote(guid, name, normalise(text or ""), user=user)
+        return RefiNote(guid, name, normalise(found[0] if found else ""), user=user)
 
     def note_refs(self, notes: dict[str, RefiNote]) -> None:
         """Attach every NoteRef to its note: targets are the GUID of the element holding the NoteRef."""
@@ -487,6 +520,11 @@ class _Skip(Exception):
 
 _CONVENTIONS = {"raw": "codepoints of the file as stored (CRLF counts 2)", "lf": "codepoints of the LF text",
                 "utf16": "UTF-16 code units"}
+
+
+def _convention_text(convention: str) -> str:
+    base, _, bom = convention.partition("+")
+    return _CONVENTIONS[base] + (", counting the file's BOM as the first character" if bom else "")
 
 
 def _int(value: str | None) -> int:

@@ -50,6 +50,9 @@ class RefiCode:
     color: str | None = None
     key: str = ""  # qualkit code name, if known
     children: list[RefiCode] = field(default_factory=list)
+    #: qualkit's own fields of the code that REFI-QDA has no place for (keywords, examples, include, exclude, …;
+    #: on one code also ``kodebok``: the codebook's name, version and fingerprint). Carried in the Description.
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -4,6 +4,10 @@ REFI-QDA positions are codepoints in the source's plain text *as the vendor stor
 line break counts two, a leading BOM may count one, decomposed ``å`` (``a`` + ring) counts two. Some tools count
 UTF-16 code units instead (an emoji counts two). :func:`offset_map` returns the normalised text and, per
 convention, a table from vendor offset to normalised offset.
+
+Conventions: ``raw`` (codepoints of the text as stored), ``lf`` (codepoints of the LF text), ``utf16`` (UTF-16
+code units of the text as stored); for a file that had a BOM each also with ``+bom``: the tool counted the BOM
+(U+FEFF) as the first character, so every position is one more (a tool that reads the file as plain ``utf-8``).
 """
 
 from __future__ import annotations
@@ -19,9 +23,14 @@ class OffsetMap:
     text: str  # normalised
     raw: list[int]  # raw codepoint offset → normalised offset (len(raw_text) + 1 entries)
     utf16: list[int] | None  # raw UTF-16 code unit offset → normalised offset, when that differs from ``raw``
+    bom: bool = False  # the file had a byte order mark (not part of ``raw``), which a tool may have counted
 
     def convert(self, position: int, convention: str) -> int | None:
-        """Normalised offset for a vendor ``position`` under ``convention`` (raw, lf, utf16); None if outside."""
+        """Normalised offset for a vendor ``position`` under ``convention`` (raw, lf, utf16, each optionally with
+        ``+bom``); None if outside."""
+        convention, _, bom = convention.partition("+")
+        if bom:  # position 0 is before the BOM, 1 after it: both are the start of the text
+            position = position - 1 if position > 0 else 0
         if convention == "lf":
             return position if 0 <= position <= len(self.text) else None
         table = self.utf16 if convention == "utf16" and self.utf16 is not None else self.raw
@@ -35,10 +44,12 @@ class OffsetMap:
             out.append("lf")
         if self.utf16 is not None:
             out.append("utf16")
-        return out
+        return out + [f"{convention}+bom" for convention in out] if self.bom else out
 
 
-def offset_map(raw: str) -> OffsetMap:
+def offset_map(raw: str, bom: bool = False) -> OffsetMap:
+    """The normalised text of ``raw`` (a source's text as decoded) and its position tables. ``bom``: the file
+    started with a byte order mark that decoding removed; the ``+bom`` conventions count it."""
     lf_chars: list[str] = []
     to_lf = [0] * (len(raw) + 1)
     i = 0
@@ -68,7 +79,7 @@ def offset_map(raw: str) -> OffsetMap:
             if ord(ch) > 0xFFFF:
                 utf16.append(table[index + 1])  # the low surrogate: a position inside the character
         utf16.append(table[len(raw)])
-    return OffsetMap(text, table, utf16)
+    return OffsetMap(text, table, utf16, bom)
 
 
 def _nfc_map(lf: str) -> tuple[str, list[int]]:
