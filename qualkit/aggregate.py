@@ -186,11 +186,11 @@ def theme_table_for_people(table: pd.DataFrame) -> pd.DataFrame:
     counts = pivot_themes(table, "segments", use_labels=True)
     shares = pivot_themes(table, "share", use_labels=True)
     totals = table.drop_duplicates("kommune").set_index("kommune")["kommune_segments"]
-    wide = pd.DataFrame(index=counts.index)
-    wide["Segmenter"] = totals
-    for column in counts.columns:
-        wide[f"{column} (antall)"] = counts[column]
-        wide[f"{column} (andel)"] = shares[column]
+    columns = {"Segmenter": totals.reindex(counts.index)}
+    for column in counts.columns:  # built at once: a column at a time fragments the frame (60 codes: warnings)
+        columns[f"{column} (antall)"] = counts[column]
+        columns[f"{column} (andel)"] = shares[column]
+    wide = pd.DataFrame(columns, index=counts.index)
     first = {"kommune": "Kommune", "attributed_kommune": "Kommune (omtalt)", "fylke": "Fylke"}
     return wide.rename_axis(first.get(table.attrs.get("by", "kommune"), "Kommune")).reset_index()
 

@@ -32,11 +32,44 @@ class Example(BaseModel):
     gjelder: bool = True
 
 
-def _table_columns() -> set[str]:
-    """The segment table's own columns: a code of the same name would overwrite one of them."""
+#: Columns that qualkit's steps add next to the code columns, with what they hold. They are listed here rather
+#: than imported because most of their modules pull in scikit-learn; ``tests/test_codebook.py`` runs each step
+#: (context, labels, suggestions, quotes, attribution) and checks that every column it
+#: adds is reserved, so the list cannot fall behind.
+ADDED_COLUMNS = {
+    "previous_text": "the text before a segment, added for the classifier",  # qualkit.classify.context
+    "next_text": "the text after a segment, added for the classifier",  # qualkit.classify.context
+    "line": "the line of a row in a labels file or of a quote",  # qualkit.classify.read_labels, qualkit.report
+    "line_end": "the last line of a quote",  # qualkit.report.add_line_numbers
+    "attributed_kommunenummer": "the number of the kommune a segment is about",  # qualkit.kommune
+    "uncertainty": "how unsure the model is about a suggested segment",  # qualkit.active.suggest
+    "priority": "the order of the suggested segments",  # qualkit.active.suggest
+    "reviewed": "whether a coder has decided on a segment",  # qualkit.project.Project.coder_table
+}
+
+
+def reserved_names() -> dict[str, str]:
+    """Column names a code may not have, with what the column holds: the segment table's own columns
+    (:data:`qualkit.segment.SEGMENT_COLUMNS` and the rest) and the columns other steps add next to the codes
+    (:data:`ADDED_COLUMNS`). A code of the same name would overwrite or duplicate one of them. Names ending in
+    ``_score`` are taken as well (``<code>_score``), see :func:`is_reserved`."""
     from qualkit.segment import ATTRIBUTION_COLUMNS, EXTRA_COLUMNS, SEGMENT_COLUMNS
 
-    return {*SEGMENT_COLUMNS, *EXTRA_COLUMNS, *ATTRIBUTION_COLUMNS, "reviewed"}
+    table = dict.fromkeys([*SEGMENT_COLUMNS, *EXTRA_COLUMNS, *ATTRIBUTION_COLUMNS], "in the segment table")
+    return {**table, **ADDED_COLUMNS}
+
+
+def is_reserved(name: str) -> bool:
+    """Whether a code of this name would clash with a column qualkit uses (``kommune``, ``next_text``, ``*_score``)."""
+    return name in reserved_names() or name.endswith("_score")
+
+
+class _LocatedError(ValueError):
+    """A validation error that knows where in the codebook it belongs (``loc`` as in pydantic's errors)."""
+
+    def __init__(self, message: str, loc: tuple[Any, ...]):
+        super().__init__(message)
+        self.loc = loc
 
 
 class Code(BaseModel):
@@ -60,13 +93,28 @@ class Code(BaseModel):
     @classmethod
     def _name_is_identifier(cls, value: str) -> str:
         if not CODE_NAME.match(value):
-            raise ValueError(f"code name {value!r} must be lower-case letters, digits or _ (it becomes a column)")
-        if value in _table_columns() or value.endswith("_score"):
-            raise ValueError(f"code name {value!r} is a column of the segment table already; call it e.g. "
+            raise ValueError(f"code name {value!r} must be lower-case letters (a-z, æ, ø, å), digits or _, starting "
+                             "with a letter (it becomes a column)")
+        if is_reserved(value):
+            what = reserved_names().get(value, "names ending in _score are the codes' score columns")
+            raise ValueError(f"code name {value!r} is a column qualkit uses already ({what}); call it e.g. "
                              f"{value}_kode")
         return value
 
-    @field_validator("keywords", "parts", "not_keywords")
+    @field_validator("keywords")
+    @classmethod
+    def _keywords_are_clean(cls, values: list[str]) -> list[str]:
+        """Words or phrases; each word may end in ``*`` (``bolig*``, ``kommunal* bolig*``)."""
+        cleaned = []
+        for value in values:
+            pattern = value.strip().lower()
+            if not pattern or any(word.rstrip("*") == "" or "*" in word.rstrip("*") for word in pattern.split()):
+                raise ValueError(f"keyword pattern {value!r}: use words or a phrase, each word optionally ending "
+                                 "in * (prefix)")
+            cleaned.append(pattern)
+        return cleaned
+
+    @field_validator("parts", "not_keywords")
     @classmethod
     def _patterns_are_clean(cls, values: list[str]) -> list[str]:
         cleaned = []
@@ -92,12 +140,15 @@ class Codebook(BaseModel):
 
     @model_validator(mode="after")
     def _names_are_unique(self) -> Codebook:
-        seen: set[str] = set()
-        for code in self.all_codes():
-            for name in (code.name, *code.aliases):
+        seen: dict[str, tuple[Any, ...]] = {}
+        for path, code in _walk(self.codes, ("codes",)):
+            named = [((*path, "name"), code.name)]
+            named += [((*path, "aliases", i), alias) for i, alias in enumerate(code.aliases)]
+            for loc, name in named:
                 if name in seen:
-                    raise ValueError(f"code name or alias {name!r} occurs twice")
-                seen.add(name)
+                    raise _LocatedError(f"code name or alias {name!r} occurs twice (first as "
+                                        f"{_format_loc(seen[name])})", loc)
+                seen[name] = loc
         return self
 
     def all_codes(self) -> list[Code]:
@@ -131,6 +182,15 @@ class Codebook(BaseModel):
         """A hash of the codebook's content, used to refuse models trained on another codebook."""
         payload = json.dumps(self.model_dump(), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def _walk(codes: list[Code], path: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], Code]]:
+    """``(path, code)`` for every code, depth first, with the path as pydantic writes it (``codes[1].subcodes[0]``)."""
+    out: list[tuple[tuple[Any, ...], Code]] = []
+    for i, code in enumerate(codes):
+        out.append(((*path, i), code))
+        out.extend(_walk(code.subcodes, (*path, i, "subcodes")))
+    return out
 
 
 def _flatten(codes: list[Code]) -> list[Code]:
@@ -171,7 +231,8 @@ def parse_codebook(text: str, source: str = "<codebook>") -> Codebook:
         lines = _line_index(node)
         messages = []
         for problem in error.errors():
-            loc = tuple(problem["loc"])
+            located = (problem.get("ctx") or {}).get("error")
+            loc = tuple(problem["loc"]) + (located.loc if isinstance(located, _LocatedError) else ())
             field = _format_loc(loc)
             line = _closest_line(lines, loc)
             messages.append(f"{source}, line {line}, field {field}: {problem['msg']}")

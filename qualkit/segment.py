@@ -234,7 +234,9 @@ def is_transcript(document: Document) -> bool:
     """A document is read as a transcript when metadata says so, when it comes from a subtitle file (vtt, srt:
     a recording's cues, speaker-labelled or not) or when speaker labels recur: two labels twice each (four
     lines in all), or roles and codes (:data:`_STRONG_LABEL`, in any style) and timestamped labels on three
-    lines, two different, one of them twice ("[00:12:31] D2:", "Moderator:", "D2:")."""
+    lines, two different, one of them twice ("[00:12:31] D2:", "Moderator:", "D2:"). Three different roles and
+    codes suffice when they are not all numbered items of one kind (``Moderator:``, ``D1:``, ``D2:`` each once
+    is a transcript; ``Spørsmål 1:``, ``Spørsmål 2:``, ``Spørsmål 3:`` in an interview guide is not)."""
     kilde = document.kilde.strip().lower()
     if kilde in TRANSCRIPT_SOURCES or document.speakers:
         return True
@@ -258,7 +260,16 @@ def is_transcript(document: Document) -> bool:
     recurring = [label for label, n in labels.items() if n >= 2 and _plausible_label(label)]
     if len(recurring) >= 2 and sum(labels[label] for label in recurring) >= 4:
         return True
-    return len(strong) >= 2 and sum(strong.values()) >= 3 and max(strong.values()) >= 2
+    if len(strong) >= 2 and sum(strong.values()) >= 3 and max(strong.values()) >= 2:
+        return True
+    # each speaker once (a short excerpt, a round of answers): three roles and codes, not all numbered alike
+    return len(strong) >= 3 and len({_label_stem(name) for name in strong}) >= 2
+
+
+def _label_stem(name: str) -> str:
+    """A label without its number and note: ``Deltaker 2 (NAV)`` → ``deltaker``, ``D1`` → ``d``. Numbered items
+    of one kind ("Spørsmål 1:", "Spørsmål 2:", "Q3:") share a stem; a moderator and participants do not."""
+    return re.sub(r"[ \t]*(?:\([^()]*\))?$", "", re.sub(r"[ \t]?\d{1,3}(?=[ \t]*(?:\(|$))", "", name)).casefold()
 
 
 def _is_subtitles(document: Document) -> bool:

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -165,3 +166,81 @@ def test_contradictory_or_impossible_options_are_refused_with_a_message(transcri
         assert message in flat, (arguments, result.output)
         assert "Traceback" not in result.output
     assert not (tmp_path / "x.csv").exists()
+
+
+def _many_codes(n: int) -> str:
+    """A codebook of ``n`` codes whose keywords are words of TRANSCRIPT-like text (some codes never occur)."""
+    words = ["bolig", "leilighet", "midler", "stilling", "kommune", "venteliste", "oppfølging", "nav"]
+    codes = [f"  - name: tema_{i:02d}\n    label: Tema {i}\n    definition: Tema nummer {i}.\n"
+             f"    keywords: [{words[i % len(words)]}*]\n" for i in range(n)]
+    return "name: mange\nlabel: Mange tema\ncodes:\n" + "".join(codes)
+
+
+@pytest.mark.filterwarnings("error::pandas.errors.PerformanceWarning")
+def test_a_codebook_of_sixty_codes_gives_a_readable_summary_and_no_pandas_warnings(transcript_folder: Path,
+                                                                                   tmp_path: Path):
+    """Finding F7: 41 PerformanceWarnings (the wide theme table was built a column at a time) and a terminal
+    table squeezed into empty columns."""
+    codebook = tmp_path / "mange.yaml"
+    codebook.write_text(_many_codes(60), encoding="utf-8")
+    out = tmp_path / "ut"
+    result = runner.invoke(app, ["run", str(transcript_folder), "--codebook", str(codebook), "--coder", "keywords",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in result.output.splitlines()
+            if line.count("│") == 3}
+    assert rows["(segments)"] == "5" and rows["tema_00"] == "1"  # themes down, the kommune across
+    assert len([name for name in rows if name.startswith("tema_")]) == 25
+    assert f"the 25 most frequent of 60 themes; every theme is in {out / 'themes_by_kommune.csv'}" in " ".join(
+        result.output.split())
+    workbook = load_workbook(out / "themes_by_kommune.xlsx")
+    assert workbook["Tema per kommune"].max_column == 2 + 2 * 60
+
+
+def test_the_summary_lists_each_kommunes_top_themes_when_no_table_fits(monkeypatch):
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from qualkit.aggregate import themes_by_kommune
+    from qualkit.cli import main
+
+    codes = [f"tema_med_eit_langt_namn_{i:02d}" for i in range(12)]
+    segments = pd.DataFrame({"document": ["a.txt"] * 3 + ["b.txt"] * 3, "speaker": "D1",
+                             "kommune": ["Nord-Aurdal"] * 3 + ["Sør-Aurdal"] * 3,
+                             **{code: [int(i % 3 == j % 3) for j in range(6)] for i, code in enumerate(codes)}})
+    table = themes_by_kommune(segments, codes)
+    stream = io.StringIO()
+    monkeypatch.setattr(main, "console", Console(file=stream, width=40))
+    main._print_theme_table(SimpleNamespace(table=table, segments=segments, skipped=[], coder_name="test",
+                                            outputs={}))
+    text = stream.getvalue()
+    assert "the 5 most frequent themes per kommune" in text and "┃" not in text
+    assert "Nord-Aurdal (3 segments): tema_med_eit_langt_namn_00 1" in " ".join(text.split())
+
+
+def test_solver_convergence_warnings_are_not_shown_by_the_commands(monkeypatch, tmp_path, recwarn):
+    """Finding F7: training printed scikit-learn's 'lbfgs failed to converge' warnings the user cannot act on."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    import qualkit.classify
+    import qualkit.coders
+
+    def train(codebook, segments, labels):
+        warnings.warn("lbfgs failed to converge after 100 iteration(s) (status=1)", ConvergenceWarning, stacklevel=1)
+        warnings.warn("a warning the user should see", UserWarning, stacklevel=1)
+        return object(), ["trained"]
+
+    monkeypatch.setattr(qualkit.coders, "train_from_labels", train)
+    monkeypatch.setattr(qualkit.classify, "save_model", lambda model, path: None)
+    monkeypatch.setattr(qualkit.classify, "weak_evidence_message", lambda model: None)
+    labels = tmp_path / "labels.csv"
+    labels.write_text("text,codes\nVi mangler boliger.,bolig\n", encoding="utf-8")
+    result = runner.invoke(app, ["train", str(labels), "--out", str(tmp_path / "m.joblib")])
+    assert result.exit_code == 0, result.output
+    shown = [str(w.message) for w in recwarn]
+    assert "a warning the user should see" in shown
+    assert not [message for message in shown if "converge" in message]

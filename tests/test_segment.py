@@ -8,7 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from qualkit.ingest import Document, Speaker
-from qualkit.segment import SEGMENT_COLUMNS, segment_documents
+from qualkit.segment import SEGMENT_COLUMNS, is_transcript, segment_documents
 
 from conftest import DEMO
 
@@ -348,6 +348,25 @@ def test_notes_with_numbered_phases_and_acronyms_are_not_read_as_transcripts():
     assert _units(_doc(text, kilde="")) == [("", block) for block in text.strip().split("\n\n")]
     assert _units(_doc("D1: Det tek tid.\n\nDel 2: Plan for tiltak.\n\nD2: Eg veit.\n")) == [
         ("D1", "Det tek tid.\n\nDel 2: Plan for tiltak."), ("D2", "Eg veit.")]
+
+
+def test_a_focus_group_where_each_speaker_speaks_once_is_a_transcript():
+    """Finding F6: Moderator:, D1:, D2:, D3: once each stayed text, the labels inside the moderator's segment."""
+    text = ("Moderator: Kva er den største utfordringa no?\n\nD1: Vi har ikkje nok små bustader.\n\n"
+            "D2: Pengane til prosjektet tek slutt til hausten.\n\nD3: Nokre bur på campinghytter.\n")
+    expected = [("Moderator", "Kva er den største utfordringa no?"), ("D1", "Vi har ikkje nok små bustader."),
+                ("D2", "Pengane til prosjektet tek slutt til hausten."), ("D3", "Nokre bur på campinghytter.")]
+    assert _units(_doc(text, kilde="")) == expected
+    table = segment_documents([_doc(text, kilde="", speakers={"Moderator": "moderator"})], unit="turn")
+    assert table["role"].tolist()[0] == "moderator"
+    dashes = "Intervjuer – Kor lenge har du budd her?\n\nInformant 1 – I to år.\n\nInformant 2 – Eg kom i fjor.\n"
+    assert [speaker for speaker, _ in _units(_doc(dashes, kilde=""))] == ["Intervjuer", "Informant 1", "Informant 2"]
+    # numbered items of one kind, and notes with one role among other words, stay notes
+    for notes in ["Spørsmål 1: Kva tilbod finst?\n\nSpørsmål 2: Kven har ansvaret?\n\nSpørsmål 3: Kva manglar?\n",
+                  "Q1: Kor mange bur mellombels?\n\nQ2: Kor lang er ventelista?\n\nQ3: Kva kostar det?\n",
+                  "Fase 1: Kartlegging.\n\nDel 2: Tiltak.\n\nSak 3: Budsjett.\n\nUke 4: Evaluering.\n",
+                  "Dato: 3. mars\n\nModerator: Ingrid\n\nReferent: Ola\n\nTema: Bustader for unge\n"]:
+        assert not is_transcript(_doc(notes, kilde="")), notes
 
 
 @settings(max_examples=150, deadline=None)

@@ -31,6 +31,18 @@ app.command(name="import", help="Import a REFI-QDA .qdpx project or .qdc codeboo
 )
 console = Console(stderr=True, soft_wrap=True)
 
+LIBRARY_WARNINGS = r".*(failed to converge|did not converge|Maximum number of iteration)"
+"""scikit-learn's ConvergenceWarning messages: a solver stopped at its iteration limit while fitting the
+classifier. The user cannot act on them (the model is usable and its evidence is reported), so the commands
+do not print them."""
+
+
+@app.callback()
+def _main(ctx: typer.Context) -> None:
+    """qualkit: qualitative analysis of Norwegian focus groups, interviews and workshop notes."""
+    ctx.with_resource(warnings.catch_warnings())  # the filter below lasts as long as the command
+    warnings.filterwarnings("ignore", message=LIBRARY_WARNINGS, category=UserWarning)  # ConvergenceWarning
+
 
 class Unit(StrEnum):
     turn = "turn"
@@ -127,21 +139,59 @@ def run(
         console.print(f"  wrote {name:12} {path}")
 
 
+MAX_THEME_ROWS = 25
+"""At most this many themes are listed in the terminal when themes are rows; the files hold them all."""
+TOP_THEMES = 5
+"""Themes listed per kommune when neither themes nor kommuner fit across the terminal."""
+
+
 def _print_theme_table(result) -> None:
+    """Segments per theme and kommune, in the form that fits the terminal: themes across (few themes), themes
+    down with kommuner across (many themes, the most frequent first), or each kommune's top themes."""
     from qualkit.aggregate import pivot_themes
 
-    wide = pivot_themes(result.table, "segments", use_labels=False)
+    wide = pivot_themes(result.table, "segments", use_labels=False).fillna(0).astype(int)
     totals = result.table.drop_duplicates("kommune").set_index("kommune")["kommune_segments"]
-    table = Table(title=f"Segments per theme and kommune ({result.coder_name})")
-    table.add_column("kommune")
-    table.add_column("segments", justify="right")
-    for code in wide.columns:
-        table.add_column(code, justify="right")
-    for kommune in wide.index:
-        table.add_row(kommune, str(totals[kommune]), *[str(int(v)) for v in wide.loc[kommune]])
-    console.print(table)
+    title = f"Segments per theme and kommune ({result.coder_name})"
+    where = result.outputs.get("themes_csv")
+    every = f"every theme is in {where}" if where else "every theme is in the tables of qualkit.aggregate"
+    if _fits([len("kommune"), len("segments"), *map(len, wide.columns)], wide.index, console.width):
+        table = Table(title=title)
+        table.add_column("kommune")
+        table.add_column("segments", justify="right")
+        for code in wide.columns:
+            table.add_column(code, justify="right")
+        for kommune in wide.index:
+            table.add_row(kommune, str(totals[kommune]), *[str(v) for v in wide.loc[kommune]])
+        console.print(table)
+    elif _fits([len("theme"), *map(len, wide.index)], [*wide.columns, "segments"], console.width):
+        order = wide.sum().sort_values(ascending=False, kind="stable").index
+        shown = list(order[:MAX_THEME_ROWS])
+        table = Table(title=title)
+        table.add_column("theme")
+        for kommune in wide.index:
+            table.add_column(kommune, justify="right")
+        table.add_row("(segments)", *[str(totals[kommune]) for kommune in wide.index], end_section=True)
+        for code in shown:
+            table.add_row(code, *[str(wide.at[kommune, code]) for kommune in wide.index])
+        console.print(table)
+        if len(order) > len(shown):
+            console.print(f"the {len(shown)} most frequent of {len(order)} themes; {every}")
+    else:
+        console.print(f"[bold]{title}[/bold]: the {TOP_THEMES} most frequent themes per kommune; {every}")
+        for kommune in wide.index:
+            top = wide.loc[kommune].sort_values(ascending=False, kind="stable").head(TOP_THEMES)
+            listed = ", ".join(f"{code} {n}" for code, n in top.items() if n) or "no theme coded"
+            console.print(f"  {kommune} ({totals[kommune]} segments): {listed}")
     docs = result.segments["document"].nunique()
     console.print(f"{docs} documents, {len(result.segments)} segments, {len(result.skipped)} skipped.")
+
+
+def _fits(headers: list[int], rows, width: int) -> bool:
+    """Whether a table with columns of these header widths (and a first column of the ``rows`` labels, numbers
+    in the others) fits ``width`` characters without squeezing a column."""
+    first = max([headers[0], *(len(str(row)) for row in rows)])
+    return first + sum(max(h, 5) for h in headers[1:]) + 3 * len(headers) + 1 <= width
 
 
 @app.command()

@@ -621,14 +621,13 @@ class Project:
                            & (segments["end"] > span.start)]["segment_id"]
             values.loc[hit, span.code] = 1
             reviewed[hit] = True
-        table = segments.copy()
-        for code in codes:
-            table[code] = values[code].to_numpy()
+        columns = {code: values[code].to_numpy() for code in codes}
         if scores and score_table.notna().any().any():
-            for code in codes:
-                table[f"{code}_score"] = score_table[code].to_numpy()
-        table["reviewed"] = reviewed.to_numpy()
-        return table
+            columns.update({f"{code}_score": score_table[code].to_numpy() for code in codes})
+        columns["reviewed"] = reviewed.to_numpy()
+        # all at once: inserting one column per code fragments the frame (pandas warns from about 50 codes)
+        added = pd.DataFrame(columns, index=segments.index)
+        return pd.concat([segments.drop(columns=[c for c in added.columns if c in segments.columns]), added], axis=1)
 
     def decisions(self, segment_id: str, coder: str) -> dict[str, int]:
         """The coder's decisions on one segment: code -> 1 (applied) or 0 (not applied); {} if not reviewed."""

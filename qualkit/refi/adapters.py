@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from pydantic import ValidationError
 
-from qualkit.codebook import DEFAULT_CODEBOOK, Code, Codebook, load_codebook
+from qualkit.codebook import DEFAULT_CODEBOOK, Code, Codebook, load_codebook, reserved_names
 from qualkit.errors import QualkitError, RefiError
 from qualkit.ingest import Document
 from qualkit.refi.export import NOT_XML
@@ -45,7 +45,6 @@ from qualkit.refi.model import (
     is_model_coder,
     stable_guid,
 )
-from qualkit.segment import ATTRIBUTION_COLUMNS, EXTRA_COLUMNS, SEGMENT_COLUMNS
 
 if TYPE_CHECKING:
     from qualkit.project import Project
@@ -476,9 +475,10 @@ def _slug(name: str) -> str:
     return slug
 
 
-#: Columns of qualkit's segment and coded tables. A code becomes a column of its own in those tables, so an
-#: imported code named like one of these (or ``…_score``) is renamed with :data:`RESERVED_SUFFIX`.
-RESERVED_NAMES = frozenset([*SEGMENT_COLUMNS, *EXTRA_COLUMNS, *ATTRIBUTION_COLUMNS, "reviewed"])
+#: Columns of qualkit's segment and coded tables (the codebook's :func:`~qualkit.codebook.reserved_names`). A code
+#: becomes a column of its own in those tables, so an imported code named like one of these (or ``…_score``) is
+#: renamed with :data:`RESERVED_SUFFIX`.
+RESERVED_NAMES = frozenset(reserved_names())
 RESERVED_SUFFIX = "_kode"
 
 
