@@ -31,6 +31,7 @@ from qualkit.classify import (
     ClassifierCoder,
     LabelsError,
     SegmentClassifier,
+    code_lookup,
     default_classifier,
     resolve_code,
     train_classifier,
@@ -230,6 +231,7 @@ class ActiveLearner:
     def add_codes(self, codings: Mapping[Any, Iterable[str]] | pd.DataFrame) -> ActiveLearner:
         """Record human codings: ``{segment_id: [code, ...]}`` or a table with segment_id and 0/1 columns."""
         names = self.code_names
+        lookup = code_lookup(self.codebook)  # names, aliases and sub-codes → top-level code
         known = set(self._ids())
         if isinstance(codings, pd.DataFrame):
             items = {
@@ -240,7 +242,7 @@ class ActiveLearner:
         for segment_id, codes in items.items():
             if segment_id not in known:
                 raise LabelsError(f"segment {segment_id!r} is not in the segment table")
-            resolved = [resolve_code(c, names) for c in codes]
+            resolved = [resolve_code(c, lookup) for c in codes]
             unknown = [c for c, r in zip(codes, resolved, strict=True) if r is None]
             if unknown:
                 raise LabelsError(f"segment {segment_id!r}: unknown code(s) {unknown}; the codebook has "

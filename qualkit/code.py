@@ -44,13 +44,14 @@ class _Matcher:
     """Compiled keyword patterns of one code."""
 
     def __init__(self, code: Code):
-        words = [k for k in code.keywords if " " not in k]
+        keywords, parts, not_keywords = code_patterns(code)
+        words = [k for k in keywords if " " not in k]
         self.exact = {k for k in words if not k.endswith("*")}
         self.prefixes = tuple(k[:-1] for k in words if k.endswith("*"))
-        self.phrases = [_phrase_regex(k) for k in code.keywords if " " in k]
-        self.parts = set(code.parts)
-        self.blocked_exact = {k for k in code.not_keywords if not k.endswith("*")}
-        self.blocked_prefixes = tuple(k[:-1] for k in code.not_keywords if k.endswith("*"))
+        self.phrases = [_phrase_regex(k) for k in keywords if " " in k]
+        self.parts = set(parts)
+        self.blocked_exact = {k for k in not_keywords if not k.endswith("*")}
+        self.blocked_prefixes = tuple(k[:-1] for k in not_keywords if k.endswith("*"))
 
     def _matches(self, word: str) -> bool:
         return word in self.exact or (bool(self.prefixes) and word.startswith(self.prefixes))
@@ -74,6 +75,48 @@ class _Matcher:
         return found
 
 
+def code_patterns(code: Code) -> tuple[list[str], list[str], list[str]]:
+    """The keyword patterns, compound parts and trap words that count for ``code``: its own, then those of its
+    sub-codes (at any depth), which are evidence for their parent too.
+
+    A sub-code's keyword or part that the code's patterns already match (``privatøkonomi*`` under a code with the
+    part ``økonomi``, ``økonomisk veiledning`` under ``økonomisk*``) is not added again: it would count the same
+    word twice. Trap words are pooled: a word that only looks like a sub-theme does not belong to the theme.
+    """
+    keywords, parts, traps = list(code.keywords), list(code.parts), list(code.not_keywords)
+    for sub in descendants(code):
+        for pattern in sub.keywords:
+            if not _covered(pattern, keywords, parts):
+                keywords.append(pattern)
+        for part in sub.parts:
+            if not _covered(part, keywords, parts):
+                parts.append(part)
+        traps.extend(t for t in sub.not_keywords if t not in traps)
+    return keywords, parts, traps
+
+
+def descendants(code: Code) -> list[Code]:
+    out: list[Code] = []
+    for sub in getattr(code, "subcodes", None) or []:
+        out.append(sub)
+        out.extend(descendants(sub))
+    return out
+
+
+def _covered(pattern: str, keywords: list[str], parts: list[str]) -> bool:
+    """Whether ``keywords``/``parts`` already match the word(s) of ``pattern`` (any word, for a phrase)."""
+    if pattern in keywords or pattern in parts:
+        return True
+    exact = {k for k in keywords if " " not in k and not k.endswith("*")}
+    prefixes = tuple(k[:-1] for k in keywords if " " not in k and k.endswith("*"))
+    for word in pattern.replace("*", "").split():
+        if word in exact or (prefixes and word.startswith(prefixes)):
+            return True
+        if any(word.endswith(part) and len(word) > len(part) for part in parts):
+            return True
+    return False
+
+
 def _phrase_regex(phrase: str) -> re.Pattern[str]:
     words = [re.escape(w.rstrip("*")) + (r"\w*" if w.endswith("*") else "") for w in phrase.split()]
     return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
@@ -83,7 +126,8 @@ class KeywordCoder:
     """Codes a segment with every code whose keyword patterns occur in it (lemmas, forms, compound parts).
 
     The score grows with the number of distinct matching words: ``hits / (hits + 1)``, so one hit gives 0.5
-    and codes the segment (``threshold`` = 0.5 by default).
+    and codes the segment (``threshold`` = 0.5 by default). A code's sub-codes' keywords count for it
+    (:func:`code_patterns`); with ``subcodes=True`` the sub-codes get columns of their own as well.
 
     >>> from qualkit.codebook import load_codebook
     >>> coder = KeywordCoder(load_codebook())

@@ -91,6 +91,16 @@ def test_learner_loop_and_errors(codebook, cold_model):
         learner.add_codes({"nope": ["bolig"]})
 
 
+def test_learner_reads_aliases_and_subcodes_as_their_top_level_code(codebook, cold_model):
+    segments = _segments()
+    learner = ActiveLearner(codebook, segments, base_model=cold_model)
+    first, second = segments["segment_id"][:2]
+    learner.add_codes({first: ["økonomi"], second: ["okonomi_individ", "bolig"]})
+    okonomi = codebook.code_names.index("okonomi")
+    assert learner.labels[first][okonomi] == 1 and sum(learner.labels[first]) == 1
+    assert learner.labels[second][okonomi] == 1 and learner.labels[second][codebook.code_names.index("bolig")] == 1
+
+
 @pytest.mark.skipif(not DEMO_GOLD.exists(), reason="the demo gold corpora/demo/gold.jsonl does not exist yet")
 def test_active_learning_improves_agreement_with_the_demo_gold(codebook):
     """code → retrain → suggest on part of the demo corpus raises alpha on the demo documents held out.

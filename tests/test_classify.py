@@ -521,3 +521,123 @@ def test_nb_view_averages_a_plain_and_a_scaled_regression(codebook, data):
     # the scaled view's weights, expressed on the raw features, differ from the plain ones
     assert not np.allclose(pair.models[1].coef_, alone.coef_)
     assert both.predict_proba(texts)[:, j][: len(TEXTS["bolig"])].mean() > 0.5
+
+
+# -- sub-codes, aliases, codebooks of one or two codes, repeated label rows ------------------------------------
+
+HIERARCHY = """
+name: velferd
+label: Velferd
+codes:
+  - name: bustad
+    label: Bustad
+    aliases: [husvaere]
+    definition: Bustaden og butilbodet.
+    keywords: [bustad*, bolig*]
+  - name: pengar
+    label: Pengar
+    definition: Pengar på to nivå.
+    subcodes:
+      - name: pengar_kommune
+        aliases: [kommuneokonomi]
+        label: Kommunen sine pengar
+        definition: Budsjett, tilskot og kutt i kommunen.
+        keywords: [budsjett*, tilskot*]
+        examples:
+          - tekst: Tilskotet frå staten tok slutt i fjor.
+          - tekst: Kommunestyret møtest kvar tysdag.
+            gjelder: false
+      - name: pengar_person
+        label: Personen sine pengar
+        definition: Husleige, gjeld og inntekt.
+        keywords: [husleige*, gjeld*]
+        not_keywords: [gjelde, gjelder]
+"""
+
+
+@pytest.fixture(scope="module")
+def hierarchy():
+    return parse_codebook(HIERARCHY)
+
+
+def test_subcode_keywords_and_texts_count_for_the_parent_code(hierarchy):
+    hits = KeywordMatcher(hierarchy).hits(["Budsjettet vart kutta.", "Husleiga og gjelda aukar.", "Det gjelder alle."])
+    assert hits[:, 1].tolist() == [1, 1, 0]
+    texts, labels = classify.codebook_examples(hierarchy)
+    pengar = {text for text, row in zip(texts, labels, strict=True) if row[1] == 1}
+    assert "Kommunen sine pengar. Budsjett, tilskot og kutt i kommunen." in pengar
+    assert "Tilskotet frå staten tok slutt i fjor." in pengar
+    assert any("husleige" in text and "budsjett" in text for text in pengar)  # the keyword text
+    assert "Kommunestyret møtest kvar tysdag." not in texts  # a sub-code's near miss may be a sibling's
+
+
+def test_read_labels_accepts_aliases_and_subcodes_as_their_top_level_code(hierarchy, tmp_path):
+    segments = pd.DataFrame({"segment_id": ["a-0", "a-1", "a-2"], "document": "a.md",
+                             "text": ["Vi har få bustader.", "Husleiga er høg.", "Budsjettet vart kutta."]})
+    path = tmp_path / "labels.csv"
+    path.write_text("segment_id,codes\na-0,husvaere\na-1,pengar_person\na-2,Kommuneokonomi;pengar_person\n",
+                    encoding="utf-8")
+    with pytest.warns(UserWarning, match="sub-codes count as their top-level code") as caught:
+        labels = read_labels(path, segments, hierarchy)
+    assert labels[["bustad", "pengar"]].to_numpy().tolist() == [[1, 0], [0, 1], [0, 1]]
+    notes = [str(w.message) for w in caught if "sub-codes" in str(w.message)]
+    assert len(notes) == 1 and "pengar_person → pengar (lines 3, 4)" in notes[0]
+    assert "kommuneokonomi → pengar (line 4)" in notes[0]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"text": "Husleiga er høg.", "codes": ["pengar_person", "husvaere"]}) + "\n",
+                    encoding="utf-8")
+    with pytest.warns(UserWarning, match="sub-codes count"):
+        coded = classify.read_gold_jsonl([gold], hierarchy)
+    assert coded[["bustad", "pengar"]].to_numpy().tolist() == [[1, 1]]
+
+
+def test_read_labels_a_repeated_segment_counts_once_with_its_last_row(codebook, tmp_path):
+    """A corrected row appended to the file replaces the earlier one (by segment_id, or by text)."""
+    path = tmp_path / "labels.csv"
+    path.write_text("segment_id,text,codes\na-0,,bolig\na-1,,okonomi\n,Vi mangler boliger.,\nb-0,,\n"
+                    ",Ukjent tekst,bolig\n,Ukjent   tekst,tjenester\n", encoding="utf-8")
+    with pytest.warns(UserWarning) as caught:
+        labels = read_labels(path, SEGMENTS, codebook)
+    messages = [str(w.message) for w in caught]
+    assert any("2 segments are listed more than once; the last row counts (lines 2 and 4; 6 and 7)" in m
+               for m in messages)
+    assert labels["line"].tolist() == [3, 4, 5, 7]
+    assert labels["segment_id"].tolist() == ["a-1", "a-0", "b-0", None]
+    assert labels.loc[1, codebook.code_names].sum() == 0  # the later row: no code
+    assert labels.loc[3, "tjenester"] == 1 and labels.loc[3, "bolig"] == 0
+    assert labels.attrs["repeated"] == [[2, 4], [6, 7]] and labels.attrs["unmatched"] == [7]
+
+
+FEW_CODES = """
+name: faa
+label: Få kodar
+codes:
+  - name: bolig
+    label: Bolig
+    definition: Boligen og botilbudet, mangel på boliger og ventelister.
+    keywords: [bolig*, bustad*, leilighet*]
+    examples:
+      - tekst: Det er for få leiligheter i kommunen.
+  - name: penger
+    label: Økonomi
+    definition: Penger, budsjett, husleie og gjeld.
+    keywords: [budsjett*, husleie*, gjeld*, tilskudd*]
+    examples:
+      - tekst: Budsjettet ble kuttet med to millioner.
+"""
+
+
+@pytest.mark.parametrize("n_codes", [1, 2])
+def test_the_cold_start_for_one_or_two_codes_can_code_none(n_codes, tmp_path, monkeypatch):
+    """Without text that fits no code, a two-code model is a forced choice and a one-code model codes nearly all."""
+    monkeypatch.setenv("QUALKIT_CACHE", str(tmp_path))
+    book = parse_codebook(FEW_CODES if n_codes == 2 else FEW_CODES.split("  - name: penger")[0])
+    model = default_classifier(book, cache=False)
+    off_topic = ["Ok, da sier vi det sånn.", "Hvor lenge har du jobbet her?", "Kan du utdype litt?",
+                 "Det var en fin tur hit i dag.", "Eg trur ikkje det, nei."]
+    on_topic = ["Vi har altfor få boliger til unge.", "Husleien er for høy, og budsjettet er stramt."]
+    coded = model.predict(off_topic + on_topic)
+    assert coded[: len(off_topic)].sum() == 0
+    assert coded[len(off_topic), 0] == 1
+    if n_codes == 2:
+        assert coded[len(off_topic) + 1].tolist() == [0, 1]

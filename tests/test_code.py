@@ -81,3 +81,57 @@ def test_a_text_longer_than_the_pipelines_max_length_is_coded_in_pieces(codebook
     pieces = KeywordCoder(codebook, nlp=nlp)
     assert np.array_equal(pieces.keyword_hits([text]), short.keyword_hits([text]))
     assert pieces.predict([text])[0].tolist() == short.predict([text])[0].tolist()
+
+
+SUBCODES_YAML = """
+name: velferd
+label: Velferd
+codes:
+  - name: bustad
+    label: Bustad
+    definition: Bustaden og butilbodet.
+    keywords: [bustad*, bolig*]
+  - name: pengar
+    label: Pengar
+    definition: Pengar, for kommunen og for den einskilde.
+    subcodes:
+      - name: pengar_kommune
+        label: Kommunen sine pengar
+        definition: Budsjett og tilskot.
+        keywords: [budsjett*, tilskot*]
+      - name: pengar_person
+        label: Personen sine pengar
+        definition: Husleige og gjeld.
+        keywords: [husleige*, gjeld*]
+        not_keywords: [gjelde, gjelder]
+        subcodes:
+          - name: pengar_lan
+            label: Lån
+            definition: Startlån og andre lån.
+            keywords: [startlån*]
+"""
+
+
+def test_subcode_keywords_count_for_their_parent_code():
+    """A parent code whose keywords sit on its sub-codes (at any depth) is coded by them; its traps hold."""
+    import spacy
+
+    from qualkit.codebook import parse_codebook
+
+    book = parse_codebook(SUBCODES_YAML)
+    coder = KeywordCoder(book, nlp=spacy.blank("nb"))
+    assert coder.code_names == ["bustad", "pengar"]
+    texts = ["Budsjettet vart kutta i fjor.", "Husleigene er altfor høge.", "Startlånet kom til slutt.",
+             "Det gjelder alle.", "Vi har for få bustader."]
+    assert coder.predict(texts)[:, 1].tolist() == [1, 1, 1, 0, 0]
+    deep = KeywordCoder(book, nlp=spacy.blank("nb"), subcodes=True)
+    flags = dict(zip(deep.code_names, deep.predict(["Startlånet kom til slutt."])[0], strict=True))
+    assert flags["pengar"] == flags["pengar_person"] == flags["pengar_lan"] == 1 and flags["pengar_kommune"] == 0
+
+
+def test_subcode_keywords_the_parent_already_matches_are_not_added_again(codebook):
+    """The default codebook's okonomi repeats its sub-codes' keywords: its patterns stay exactly its own."""
+    from qualkit.code import code_patterns
+
+    okonomi = codebook.code("okonomi")
+    assert okonomi.subcodes and code_patterns(okonomi) == (okonomi.keywords, okonomi.parts, okonomi.not_keywords)

@@ -40,7 +40,14 @@ from qualkit.classify.features import (
     stem,
     tokenize,
 )
-from qualkit.classify.labels import LabelsError, demo_gold_paths, read_gold_jsonl, read_labels, resolve_code
+from qualkit.classify.labels import (
+    LabelsError,
+    code_lookup,
+    demo_gold_paths,
+    read_gold_jsonl,
+    read_labels,
+    resolve_code,
+)
 from qualkit.classify.models import (
     MODEL_FORMAT,
     PRIOR_SEGMENTS,
@@ -71,6 +78,7 @@ __all__ = [
     "WordAnalyzer",
     "add_context",
     "build_shipped_model",
+    "code_lookup",
     "codebook_examples",
     "default_classifier",
     "demo_gold_paths",

@@ -601,7 +601,8 @@ class _MeanScore:
 
 
 def _fit_stacker(meta: np.ndarray, y: np.ndarray, weights: np.ndarray) -> LogisticRegression:
-    return LogisticRegression(C=1.0).fit(meta, y, sample_weight=weights)
+    # the log keyword counts are unscaled: lbfgs can need more than its default 100 iterations
+    return LogisticRegression(C=1.0, max_iter=1000).fit(meta, y, sample_weight=weights)
 
 
 def _best_threshold(probs: np.ndarray, y: np.ndarray, metric: str) -> tuple[float, float]:

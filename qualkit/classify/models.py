@@ -259,11 +259,11 @@ class ClassifierCoder:
             raise ValueError("the segment table needs a 'text' column")
         table = segments if has_context(segments) else add_context(segments)
         probs = self.predict_proba(table[["text", *CONTEXT_COLUMNS]].fillna(""))
-        out = pd.DataFrame(index=segments.index)
+        columns: dict[str, np.ndarray] = {}
         for j, code in enumerate(self.code_names):
-            out[code] = (probs[:, j] >= self.model.thresholds_[j]).astype(int)
-            out[f"{code}_score"] = probs[:, j].astype(float)
-        return out
+            columns[code] = (probs[:, j] >= self.model.thresholds_[j]).astype(int)
+            columns[f"{code}_score"] = probs[:, j].astype(float)
+        return pd.DataFrame(columns, index=segments.index)  # at once: a column at a time fragments the frame
 
 
 def model_version(model: SegmentClassifier) -> str:
